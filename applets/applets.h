@@ -1,0 +1,17 @@
+/* applets.h: the entry point and usage text of each applet (one file each). */
+#ifndef IS_APPLETS_H
+#define IS_APPLETS_H
+
+int check_main(int argc, char **argv);
+extern const char check_usage[];
+
+int supervisor_main(int argc, char **argv);
+extern const char supervisor_usage[];
+
+int status_main(int argc, char **argv);
+extern const char status_usage[];
+
+int client_main(int argc, char **argv);  /* start, stop, restart, reload */
+extern const char client_usage[];
+
+#endif

@@ -1,0 +1,103 @@
+/* registry.h: SupervisorRegistry.xml loaded into plain structs (SPEC §4).
+ * Only registry.c sees mini-XML; everything else uses these types. */
+#ifndef IS_REGISTRY_H
+#define IS_REGISTRY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util.h"
+
+#define REG_MAX_FILE    (1u << 20)   /* bytes: larger registries are refused */
+#define REG_MAX_SERVERS 4096
+#define REG_MAX_ARGS    1024
+#define REG_MAX_SECONDS 86400u * 365 /* any duration, in seconds */
+#define REG_ID_MAX      64
+
+enum trace_level { TRACE_ERROR = 0, TRACE_WARNING, TRACE_INFO, TRACE_DEBUG };
+enum restart_policy { RESTART_ALWAYS = 0, RESTART_ON_FAILURE, RESTART_NEVER };
+enum health_kind { HEALTH_NONE = 0, HEALTH_TCP, HEALTH_HTTP, HEALTH_EXEC };
+
+struct env_var {
+	const char *name, *value;
+};
+
+struct health {
+	enum health_kind kind;
+	const char *host;          /* tcp */
+	unsigned port;             /* tcp; http: from url */
+	const char *url;           /* http */
+	const char *http_host;     /* http: host part of url */
+	const char *http_path;     /* http: path part of url */
+	unsigned status;           /* http: expected status, default 200 */
+	const char **argv;         /* exec, NULL-terminated */
+	unsigned interval, timeout, failures, start_period;  /* seconds, count */
+};
+
+/* One fully resolved server: profiles applied, variables substituted,
+ * relative paths made absolute. */
+struct server {
+	const char *id;
+	const char *description;   /* "" if none */
+	int line;                  /* where <server> starts */
+	unsigned priority, start_delay, stop_timeout;
+	const char **argv;         /* argv[0] is the executable; NULL-terminated */
+	size_t argc;
+	struct env_var *env;       /* additions to the supervisor's environment */
+	size_t nenv;
+	const char *workdir;       /* NULL: the registry's directory */
+	const char *user, *group;  /* NULL: unchanged */
+	const char *stdout_path;   /* "-": the supervisor's own stdout/stderr */
+	const char *stderr_path;
+	int stop_signal;
+	enum restart_policy restart;
+	unsigned min_uptime, restart_delay_max, max_restarts;
+	bool essential;
+	struct health health;
+};
+
+struct registry {
+	struct arena arena;
+	const char *path;          /* absolute */
+	const char *dir;           /* its directory */
+	unsigned tcpport;
+	const char *log;           /* absolute path, or "-" */
+	const char *rundir;        /* absolute; <temp> or $IMAGESERVING_RUNDIR */
+	enum trace_level tracelevel;
+	unsigned stats_interval;
+	unsigned shutdown_timeout;
+	struct server *servers;    /* in start order: priority, then file order */
+	size_t nservers;
+};
+
+/* Messages found while loading: "FILE:LINE: text" lines, errors and warnings. */
+struct diag {
+	struct buf text;
+	unsigned errors, warnings;
+};
+
+/* Load and resolve a registry. Returns NULL if any error was found (all of them
+ * are in d); warnings do not fail the load. The result is freed with
+ * registry_free. */
+struct registry *registry_load(const char *path, struct diag *d);
+void registry_free(struct registry *r);
+void diag_free(struct diag *d);
+
+/* Find the run directory even when the registry no longer validates, so that
+ * status and stop keep working. Returns an xmalloc'd path or NULL. */
+char *registry_rundir_lenient(const char *path);
+
+/* Whether two servers would run the same process (argv, environment,
+ * directory, credentials, output files). */
+bool server_same_process(const struct server *a, const struct server *b);
+
+const char *trace_level_name(enum trace_level l);
+const char *restart_policy_name(enum restart_policy p);
+
+/* Where the registry is: -c FILE, else $IMAGESERVING_REGISTRY, else
+ * conf/SupervisorRegistry.xml under the install root (SPEC §3).
+ * Returns an xmalloc'd path. */
+char *registry_locate(const char *opt_c);
+
+#endif

@@ -1,0 +1,82 @@
+/* util.h: small helpers shared by every applet: errors, memory, strings, time, fds. */
+#ifndef IS_UTIL_H
+#define IS_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* One exit-code table for every applet (SPEC §7, LSB init-script conventions). */
+enum {
+	EX_OK = 0,
+	EX_FAIL = 1,        /* failure, or a negative answer */
+	EX_USAGE = 2,
+	EX_NOTRUNNING = 3,  /* status: supervisor not running */
+	EX_UNKNOWN = 4,     /* status: cannot tell */
+	EX_NOTCONFIG = 6,   /* registry invalid */
+};
+
+extern const char *is_prog;  /* "imageserving", for messages */
+
+void warnx_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void warn_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+_Noreturn void die_(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t m);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+
+/* An arena: many small allocations freed at once (one per loaded registry). */
+struct arena {
+	struct arena_chunk *head;
+};
+void *arena_alloc(struct arena *a, size_t n);
+char *arena_strdup(struct arena *a, const char *s);
+char *arena_strndup(struct arena *a, const char *s, size_t n);
+char *arena_printf(struct arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void arena_free(struct arena *a);
+
+/* A growable byte buffer. */
+struct buf {
+	char *p;
+	size_t len, cap;
+};
+void buf_add(struct buf *b, const char *s, size_t n);
+void buf_puts(struct buf *b, const char *s);
+void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+const char *buf_str(struct buf *b);  /* NUL-terminated view; never NULL */
+void buf_free(struct buf *b);
+
+/* Parse a non-negative decimal integer with optional surrounding blanks,
+ * no larger than max. Returns 0, or -1 (bad syntax) / -2 (out of range). */
+int parse_uint(const char *s, uint64_t max, uint64_t *out);
+
+/* Signal name ("TERM", "SIGTERM", "term") or number to a signal; 0 if bad. */
+int signal_from_name(const char *s);
+const char *signal_name(int sig);  /* "TERM", or "SIG42" in a static buffer */
+
+/* Clocks, in nanoseconds. */
+int64_t mono_ns(void);
+int64_t boot_ns(void);
+int64_t real_ns(void);
+
+/* Human-readable formats into caller buffers. */
+void fmt_duration(char *out, size_t n, int64_t seconds);  /* 3d04h, 2h05m, 4m03s, 12s */
+void fmt_bytes(char *out, size_t n, uint64_t bytes);      /* 1.2 MiB */
+
+/* Whole-file and fd helpers. */
+int read_file(const char *path, size_t max, char **out, size_t *len);  /* 0 or -errno */
+ssize_t read_full(int fd, void *p, size_t n);
+int write_full(int fd, const void *p, size_t n);  /* 0 or -1 */
+int set_cloexec(int fd);
+int set_nonblock(int fd);
+
+/* Path helpers (results from xmalloc). */
+char *path_dirname(const char *path);
+char *path_join(const char *dir, const char *name);  /* name if absolute; "." and ".." folded */
+const char *path_base(const char *path);
+
+#endif
