@@ -69,7 +69,8 @@ $(MXMLDIR)/libmxml.a: | $(MXML_SRC)/mxml.h check-tools
 # ---- our code ------------------------------------------------------------
 $(OBJDIR)/%.o: %.c $(HDRS) $(MXMLDIR)/libmxml.a
 	@mkdir -p $(dir $@)
-	$(XCC) $(STD) $(WARN) $(XCFLAGS) -I. -Ilib -I$(MXMLDIR) -c $< -o $@
+	@echo "  CC      $<"
+	@$(XCC) $(STD) $(WARN) $(XCFLAGS) -I. -Ilib -I$(MXMLDIR) -c $< -o $@
 
 $(OUT): $(OBJS) $(MXMLDIR)/libmxml.a
 	@mkdir -p $(dir $@)

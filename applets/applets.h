@@ -2,11 +2,16 @@
 #ifndef IS_APPLETS_H
 #define IS_APPLETS_H
 
+#include <stdbool.h>
+
 int check_main(int argc, char **argv);
 extern const char check_usage[];
 
 int supervisor_main(int argc, char **argv);
 extern const char supervisor_usage[];
+/* Start the daemon (in the background unless foreground); with ok_if_running
+ * an already running one is success once it has started its servers. */
+int supervisor_run(const char *registry, bool foreground, bool ok_if_running);
 
 int status_main(int argc, char **argv);
 extern const char status_usage[];

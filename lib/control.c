@@ -1,0 +1,143 @@
+/* control.c: daemon lookup through the lock, pidfd signalling, inotify waits. */
+#include "control.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util.h"
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_send_signal
+#define SYS_pidfd_send_signal 424
+#endif
+
+pid_t daemon_find(const char *rundir, char *why, size_t n)
+{
+	pid_t p = lock_holder(rundir);
+	if (p == -2)
+		snprintf(why, n, "the supervisor of %s runs in another pid namespace; its pid means nothing here, so it is "
+				 "not signalled from here",
+			 rundir);
+	else if (p == -1)
+		snprintf(why, n, "cannot check the lock in %s: %s", rundir, strerror(errno));
+	return p;
+}
+
+static int pidfd_open_(pid_t pid)
+{
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
+int daemon_signal(const char *rundir, pid_t pid, int sig, int value)
+{
+	int fd = pidfd_open_(pid);
+	if (fd < 0 && errno != ENOSYS)
+		return -errno;
+	/* The pidfd pins this very process; check it still holds the lock. */
+	if (lock_holder(rundir) != pid) {
+		if (fd >= 0)
+			close(fd);
+		return -ESRCH;
+	}
+	int r;
+	if (fd >= 0) {
+		siginfo_t si;
+		memset(&si, 0, sizeof si);
+		si.si_signo = sig;
+		si.si_code = value ? SI_QUEUE : SI_USER;
+		si.si_pid = getpid();
+		si.si_uid = getuid();
+		si.si_value.sival_int = value;
+		r = (int)syscall(SYS_pidfd_send_signal, fd, sig, value ? &si : NULL, 0);
+		int e = errno;
+		close(fd);
+		errno = e;
+	} else if (value) {
+		union sigval v = {.sival_int = value};
+		r = sigqueue(pid, sig, v);
+	} else {
+		r = kill(pid, sig);
+	}
+	return r == 0 ? 0 : -errno;
+}
+
+bool wait_exit(pid_t pid, int64_t timeout_ms)
+{
+	int64_t end = mono_ns() + timeout_ms * 1000000;
+	int fd = pidfd_open_(pid);
+	if (fd >= 0) {
+		for (;;) {
+			int64_t left = (end - mono_ns()) / 1000000;
+			if (left < 0)
+				left = 0;
+			struct pollfd p = {.fd = fd, .events = POLLIN};
+			int r = poll(&p, 1, (int)left);
+			if (r < 0 && errno == EINTR)
+				continue;
+			close(fd);
+			return r > 0;
+		}
+	}
+	if (errno == ESRCH)
+		return true;
+	/* No pidfd (old kernel): look every 5 ms. */
+	while (kill(pid, 0) == 0 || errno == EPERM) {
+		if (mono_ns() >= end)
+			return false;
+		struct timespec ts = {0, 5000000};
+		nanosleep(&ts, NULL);
+	}
+	return true;
+}
+
+int wait_state(const char *rundir, pid_t daemon, bool (*pred)(const struct st_file *, void *), void *arg,
+	       int64_t timeout_ms, struct st_file *st)
+{
+	int64_t end = mono_ns() + timeout_ms * 1000000;
+	int in = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	if (in >= 0 && inotify_add_watch(in, rundir, IN_MOVED_TO | IN_CLOSE_WRITE | IN_DELETE) < 0) {
+		close(in);
+		in = -1;
+	}
+	int dfd = pidfd_open_(daemon);
+	int rc = 0;
+	memset(st, 0, sizeof *st);
+	for (;;) {
+		state_free(st);
+		if (state_read(rundir, st) == 0 && st->pid == daemon && pred(st, arg)) {
+			rc = 1;
+			break;
+		}
+		if (lock_holder(rundir) != daemon) {
+			rc = -1;
+			break;
+		}
+		int64_t left = (end - mono_ns()) / 1000000;
+		if (left <= 0)
+			break;
+		struct pollfd p[2] = {{.fd = in, .events = POLLIN}, {.fd = dfd, .events = POLLIN}};
+		/* Without inotify, look again every 10 ms. */
+		int r = poll(p, 2, in >= 0 ? (int)left : (left < 10 ? (int)left : 10));
+		if (r < 0 && errno != EINTR)
+			break;
+		if (in >= 0 && r > 0 && (p[0].revents & POLLIN)) {
+			char ev[4096];
+			while (read(in, ev, sizeof ev) > 0)
+				;
+		}
+	}
+	if (in >= 0)
+		close(in);
+	if (dfd >= 0)
+		close(dfd);
+	return rc;
+}

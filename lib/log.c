@@ -1,0 +1,93 @@
+/* log.c: the trace log, written with one write(2) per line so lines never interleave. */
+#include "log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int log_fd = 2;
+static char *log_path;  /* NULL: standard error */
+static enum trace_level level = TRACE_INFO;
+
+int log_open(const char *path)
+{
+	if (!path || strcmp(path, "-") == 0) {
+		if (log_fd > 2)
+			close(log_fd);
+		log_fd = 2;
+		free(log_path);
+		log_path = NULL;
+		return 0;
+	}
+	char *dir = path_dirname(path);
+	char *p = dir;
+	/* Create missing parents, like mkdir -p. */
+	for (char *s = p + 1; *s; s++)
+		if (*s == '/') {
+			*s = 0;
+			if (mkdir(p, 0755) != 0 && errno != EEXIST) {
+				*s = '/';
+				break;
+			}
+			*s = '/';
+		}
+	if (mkdir(p, 0755) != 0 && errno != EEXIST) {
+		/* the open below reports it */
+	}
+	free(dir);
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
+	if (fd < 0)
+		return -errno;
+	if (log_fd > 2)
+		close(log_fd);
+	log_fd = fd;
+	if (log_path != path) {
+		char *copy = xstrdup(path);
+		free(log_path);
+		log_path = copy;
+	}
+	return 0;
+}
+
+int log_reopen(void)
+{
+	return log_path ? log_open(log_path) : 0;
+}
+
+void log_set_level(enum trace_level l) { level = l; }
+enum trace_level log_level(void) { return level; }
+
+void trace(enum trace_level l, const char *id, const char *fmt, ...)
+{
+	if (l > level)
+		return;
+	static const char *names[] = {"error", "warning", "info", "debug"};
+	char line[1024];
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	struct tm tm;
+	gmtime_r(&ts.tv_sec, &tm);
+	int n = snprintf(line, sizeof line, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s %s ", tm.tm_year + 1900,
+			 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000,
+			 names[l], id ? id : "-");
+	if (n < 0)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	int m = vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
+	va_end(ap);
+	size_t len = (size_t)n + (m < 0 ? 0 : (size_t)m);
+	if (len > sizeof line - 2)
+		len = sizeof line - 2;
+	/* One line per entry: fold newlines a message may carry. */
+	for (size_t i = (size_t)n; i < len; i++)
+		if (line[i] == '\n' || line[i] == '\r')
+			line[i] = ' ';
+	line[len++] = '\n';
+	(void)write_full(log_fd, line, len);
+}

@@ -1,0 +1,120 @@
+/* proc.c: small /proc readers: one stat line, the children lists, tree memory. */
+#include "proc.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util.h"
+
+static long page_size(void)
+{
+	static long ps;
+	if (!ps)
+		ps = sysconf(_SC_PAGESIZE) > 0 ? sysconf(_SC_PAGESIZE) : 4096;
+	return ps;
+}
+
+static ssize_t read_small(const char *path, char *buf, size_t n)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t r = read_full(fd, buf, n - 1);
+	close(fd);
+	if (r < 0)
+		return -1;
+	buf[r] = 0;
+	return r;
+}
+
+int proc_stat(pid_t pid, struct proc_stat *ps)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	if (read_small(path, buf, sizeof buf) <= 0)
+		return -1;
+	/* The command name may hold anything; fields resume after the last ')'. */
+	char *p = strrchr(buf, ')');
+	if (!p || p[1] != ' ')
+		return -1;
+	p += 2;
+	int ppid, pgrp, session;
+	unsigned long long start;
+	long rss;
+	char st;
+	/* state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt
+	 * utime stime cutime cstime priority nice threads itrealvalue starttime vsize rss */
+	if (sscanf(p, "%c %d %d %d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu %*u %ld",
+		   &st, &ppid, &pgrp, &session, &start, &rss) != 6)
+		return -1;
+	ps->state = st;
+	ps->ppid = ppid;
+	ps->pgrp = pgrp;
+	ps->session = session;
+	ps->starttime = start;
+	ps->rss_bytes = rss > 0 ? (uint64_t)rss * (uint64_t)page_size() : 0;
+	return 0;
+}
+
+int proc_children(pid_t pid, pid_t *out, int max)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+	DIR *d = opendir(path);
+	if (!d)
+		return -1;
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) && n < max) {
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		char cpath[320], buf[4096];
+		snprintf(cpath, sizeof cpath, "/proc/%d/task/%s/children", (int)pid, e->d_name);
+		if (read_small(cpath, buf, sizeof buf) <= 0)
+			continue;
+		for (char *s = buf, *end; *s && n < max; s = end) {
+			long v = strtol(s, &end, 10);
+			if (end == s)
+				break;
+			if (v > 0)
+				out[n++] = (pid_t)v;
+		}
+	}
+	closedir(d);
+	return n;
+}
+
+uint64_t proc_tree_rss(pid_t pid)
+{
+	enum { MAX = 4096 };
+	pid_t *todo = xmalloc(MAX * sizeof *todo);
+	int n = 0;
+	uint64_t sum = 0;
+	todo[n++] = pid;
+	for (int i = 0; i < n; i++) {
+		struct proc_stat ps;
+		if (proc_stat(todo[i], &ps) == 0)
+			sum += ps.rss_bytes;
+		int k = proc_children(todo[i], todo + n, MAX - n);
+		if (k > 0)
+			n += k;
+	}
+	free(todo);
+	return sum;
+}
+
+unsigned long long proc_pidns(pid_t pid)
+{
+	char path[64];
+	struct stat st;
+	snprintf(path, sizeof path, "/proc/%d/ns/pid", (int)pid);
+	if (stat(path, &st) != 0)
+		return 0;
+	return (unsigned long long)st.st_ino;
+}

@@ -1,0 +1,26 @@
+/* proc.h: what /proc says about processes: identity, parentage, memory. */
+#ifndef IS_PROC_H
+#define IS_PROC_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+struct proc_stat {
+	char state;                  /* R, S, Z, ... */
+	pid_t ppid, pgrp, session;
+	unsigned long long starttime; /* clock ticks after boot: with the pid, an identity */
+	uint64_t rss_bytes;
+};
+
+int proc_stat(pid_t pid, struct proc_stat *ps);  /* 0 or -1 */
+
+/* Children of pid (every thread's), up to max. Returns how many, -1 on error. */
+int proc_children(pid_t pid, pid_t *out, int max);
+
+/* Resident memory of pid and all its descendants, in bytes. */
+uint64_t proc_tree_rss(pid_t pid);
+
+/* Inode of our pid namespace (0 if unknown). */
+unsigned long long proc_pidns(pid_t pid);
+
+#endif
