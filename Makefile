@@ -24,6 +24,11 @@ ifeq ($(FLAVOR),asan)
   XCFLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all -DIS_SANITIZE=1
   XLDFLAGS := -fsanitize=address,undefined
   OUT      := $(BUILD)/asan/imageserving
+else ifeq ($(FLAVOR),clang)
+  XCC      ?= clang
+  XCFLAGS  := -O2 -g
+  XLDFLAGS :=
+  OUT      := $(BUILD)/clang/imageserving
 else
   XCC      ?= musl-gcc
   XCFLAGS  := -Os -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -fno-stack-protector
@@ -41,7 +46,7 @@ HDRS      := $(wildcard lib/*.h) applets/applets.h
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNITS     := $(UNIT_SRCS:tests/unit/%.c=$(OBJDIR)/tests/%)
 
-.PHONY: all deps run test sanitize install clean distclean check-tools units FORCE
+.PHONY: all deps run test sanitize install clean distclean check-tools units clang FORCE
 .DELETE_ON_ERROR:
 
 all: $(OUT)
@@ -88,8 +93,13 @@ run: $(OUT)
 
 # The suite drives $(IMAGESERVING_BIN) (default ./imageserving); unit test
 # binaries live in $(IMAGESERVING_UNITS).
+# The same sources must build warning-free with clang too.
+clang:
+	@if command -v clang >/dev/null 2>&1; then $(MAKE) --no-print-directory FLAVOR=clang all; \
+	else echo "clang not installed: skipping the clang build"; fi
+
 test:
-	@$(MAKE) --no-print-directory all units
+	@$(MAKE) --no-print-directory all units clang
 	@IMAGESERVING_BIN=$(CURDIR)/imageserving IMAGESERVING_UNITS=$(CURDIR)/$(BUILD)/rel/tests \
 	    perl tests/run.pl
 
@@ -105,7 +115,7 @@ install: $(OUT)
 	cp -R conf/. $(DESTDIR)$(PREFIX)/conf/
 
 clean:
-	rm -rf $(BUILD)/rel $(BUILD)/asan $(BUILD)/mxml-rel $(BUILD)/mxml-asan imageserving
+	rm -rf $(BUILD)/rel $(BUILD)/asan $(BUILD)/clang $(BUILD)/mxml-* imageserving
 
 distclean:
 	rm -rf $(BUILD) imageserving

@@ -1,6 +1,7 @@
 /* supervisor.c: the daemon. One process, one epoll loop over a signalfd and
  * the servers' output pipes; every wait is a deadline on CLOCK_MONOTONIC, and
  * the loop sleeps without a timeout when nothing is due. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -106,6 +107,7 @@ static const char *rundir;
 static int64_t start_boot, start_real;
 static unsigned long nofile_soft;
 static bool foreground;
+static unsigned long long pidns;
 
 static void mark(void) { dirty = true; }
 
@@ -253,7 +255,7 @@ static void write_state(void)
 	static const char *phases[] = {"starting", "running", "stopping"};
 	struct st_file f = {
 		.pid = getpid(),
-		.pidns = proc_pidns(getpid()),
+		.pidns = pidns,
 		.start_boot_ns = start_boot,
 		.start_real_s = start_real / SEC,
 		.generation = generation,
@@ -1277,8 +1279,25 @@ static void wait_ready(pid_t holder)
 	state_free(&st);
 }
 
+/* Whatever fds we inherited beyond 0-2 must not reach the servers. */
+static void cloexec_inherited(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	if (!d)
+		return;
+	int self = dirfd(d);
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		int fd = atoi(e->d_name);
+		if (fd > 2 && fd != self)
+			set_cloexec(fd);
+	}
+	closedir(d);
+}
+
 int supervisor_run(const char *registry_opt, bool fg, bool ok_if_running)
 {
+	cloexec_inherited();
 	foreground = fg || getpid() == 1;
 	reg_path = registry_locate(registry_opt);
 	struct diag d = {0};
@@ -1332,6 +1351,7 @@ int supervisor_run(const char *registry_opt, bool fg, bool ok_if_running)
 	}
 	start_boot = boot_ns();
 	start_real = real_ns();
+	pidns = proc_pidns(getpid());
 	if (setup_signals() != 0)
 		fail_start(EX_FAIL, "cannot set up signals: %s", strerror(errno));
 	epfd = epoll_create1(EPOLL_CLOEXEC);

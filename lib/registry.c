@@ -19,6 +19,7 @@
 #define MAX_DEPTH     24       /* deeper elements are parsed but not kept */
 #define MAX_NODES     200000   /* kept nodes; past this the file is refused */
 #define MAX_VAR_DEPTH 8        /* SV:: values may refer to other variables */
+#define MAX_EXPANSION (8u << 20) /* bytes made by SV:: substitution in one load */
 #define MAX_PRIORITY  1000000u
 #define MAX_COUNT     1000000u
 
@@ -27,6 +28,17 @@
 struct var {
 	const char *name, *value;
 	int line;
+};
+
+/* A string-keyed hash index over an array (open addressing, in the arena), so
+ * that duplicate checks and lookups stay linear in the registry's size. */
+struct slot {
+	const char *key;
+	size_t len, item;
+};
+struct index {
+	struct slot *slot;
+	size_t cap, used;
 };
 
 struct ctx {
@@ -40,11 +52,17 @@ struct ctx {
 	FILE *fp;               /* during the parse, for error positions */
 	int depth;
 	size_t kept;
-	bool too_many;
+	int too_many;           /* line where MAX_NODES was passed, or 0 */
+	mxml_node_t *open;      /* innermost element still open */
+	size_t last_end;        /* offset just past the last markup seen */
+	bool xml_failed;        /* mini-XML reported an error already */
+	size_t expanded;        /* bytes made by substitution so far */
 	struct var *vars;
-	size_t nvars;
+	size_t nvars, vars_cap;
+	struct index varx;
 	struct profile *profiles;
-	size_t nprofiles;
+	size_t nprofiles, profiles_cap;
+	struct index profx;
 	const char *regdir;
 	const char *logdir;     /* directory of the supervisor log, or NULL for "-" */
 	const char *rundir;     /* found even if other parts fail */
@@ -52,6 +70,7 @@ struct ctx {
 
 static struct ctx *cur;  /* for mini-XML's global error callback */
 
+__attribute__((format(printf, 4, 0)))
 static void diag_add(struct ctx *c, int line, bool warning, const char *fmt, va_list ap)
 {
 	if (line > 0)
@@ -115,10 +134,21 @@ static int line_now(const struct ctx *c)
 
 /* mini-XML reports errors through a global callback; its own line counts miss
  * some newlines, so we name the line from the stream position instead. */
+static int node_line(mxml_node_t *n)
+{
+	return (int)(intptr_t)mxmlGetUserData(n);
+}
+
+/* mini-XML stops at its first error; anything it says after that is a
+ * consequence (one bad entity also reports "Bad control character
+ * 0xffffffff"), so only the first message is kept. Messages about a close
+ * tag name the open element and its line, never our own #top node. */
 static void mxml_err_cb(const char *msg)
 {
-	if (!cur)
+	struct ctx *c = cur;
+	if (!c || c->xml_failed)
 		return;
+	c->xml_failed = true;
 	char text[512];
 	snprintf(text, sizeof text, "%s", msg);
 	char *on = strstr(text, " on line ");
@@ -127,46 +157,79 @@ static void mxml_err_cb(const char *msg)
 	size_t n = strlen(text);
 	while (n && (text[n - 1] == '.' || text[n - 1] == '\n'))
 		text[--n] = 0;
-	err(cur, line_now(cur), "XML: %s", text);
+	bool top_open = !c->open || !mxmlGetParent(c->open);
+	const char *open = top_open ? NULL : mxmlGetElement(c->open);
+	char tag[128];
+	if (strncmp(text, "Missing close tag ", 18) == 0 && open) {
+		err(c, node_line(c->open), "XML: <%s> is never closed (the file ends on line %d)", open, line_now(c));
+	} else if (strncmp(text, "Mismatched close tag <", 22) == 0 &&
+		   sscanf(text + 22, "%127[^>]", tag) == 1) {
+		if (open)
+			err(c, line_now(c), "XML: close tag <%s> does not match <%s> opened on line %d", tag, open,
+			    node_line(c->open));
+		else
+			err(c, line_now(c), "XML: close tag <%s> outside any open element", tag);
+	} else {
+		err(c, line_now(c), "XML: %s", text);
+	}
 }
 
-static int node_line(mxml_node_t *n)
+/* Line of the first non-blank byte of the text that ends at the '<' just
+ * read (where mini-XML emits a text node). */
+static int text_line(const struct ctx *c)
 {
-	return (int)(intptr_t)mxmlGetUserData(n);
+	long pos = ftell(c->fp);
+	size_t end = pos > 0 ? (size_t)pos - 1 : 0;
+	if (end > c->len)
+		end = c->len;
+	size_t off = end;
+	while (off > 0 && c->text[off - 1] != '>')
+		off--;
+	while (off < end && isspace((unsigned char)c->text[off]))
+		off++;
+	return line_of(c, off);
 }
 
 /* Keep nodes up to MAX_DEPTH and tag elements with the line of their '<'. */
 static void sax_cb(mxml_node_t *node, mxml_sax_event_t ev, void *data)
 {
 	struct ctx *c = data;
+	long pos = ftell(c->fp);
+	c->last_end = pos > 0 ? (size_t)pos : 0;
 	switch (ev) {
 	case MXML_SAX_ELEMENT_OPEN: {
 		c->depth++;
-		long pos = ftell(c->fp);
-		size_t off = pos > 0 ? (size_t)pos : 0;
+		c->open = node;
+		size_t off = c->last_end;
 		if (off > c->len)
 			off = c->len;
 		while (off > 0 && c->text[off - 1] != '<')
 			off--;
-		mxmlSetUserData(node, (void *)(intptr_t)line_of(c, off ? off - 1 : 0));
+		int line = line_of(c, off ? off - 1 : 0);
+		mxmlSetUserData(node, (void *)(intptr_t)line);
 		if (c->depth <= MAX_DEPTH && c->kept < MAX_NODES) {
 			mxmlRetain(node);
 			c->kept++;
-		} else if (c->kept >= MAX_NODES) {
-			c->too_many = true;
+		} else if (c->kept >= MAX_NODES && !c->too_many) {
+			c->too_many = line;
 		}
 		break;
 	}
 	case MXML_SAX_ELEMENT_CLOSE:
 		c->depth--;
+		c->open = mxmlGetParent(node);
 		break;
 	case MXML_SAX_DATA:
 	case MXML_SAX_CDATA:
 		if (c->depth + 1 <= MAX_DEPTH && c->kept < MAX_NODES) {
 			if (ev == MXML_SAX_CDATA)
 				mxmlSetUserData(node, (void *)(intptr_t)line_now(c));
+			else if (c->depth == 0)
+				mxmlSetUserData(node, (void *)(intptr_t)text_line(c));
 			mxmlRetain(node);
 			c->kept++;
+		} else if (c->kept >= MAX_NODES && !c->too_many) {
+			c->too_many = line_now(c);
 		}
 		break;
 	default:
@@ -257,6 +320,62 @@ static char *raw_text(struct ctx *c, mxml_node_t *el)
 	return r;
 }
 
+/* ---- growable arrays and the index ---- */
+
+/* Make room for item n in an arena array of capacity *cap, doubling it. */
+static void *grow(struct ctx *c, void *v, size_t n, size_t *cap, size_t size)
+{
+	if (n < *cap)
+		return v;
+	size_t nc = *cap ? *cap * 2 : 8;
+	void *nv = arena_alloc(c->a, nc * size);
+	if (n)
+		memcpy(nv, v, n * size);
+	*cap = nc;
+	return nv;
+}
+
+static size_t hash_key(const char *k, size_t n)
+{
+	uint64_t h = 14695981039346656037u;  /* FNV-1a */
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)k[i]) * 1099511628211u;
+	return (size_t)h;
+}
+
+static struct slot *index_find(const struct index *x, const char *k, size_t n)
+{
+	if (!x->cap)
+		return NULL;
+	for (size_t i = hash_key(k, n) & (x->cap - 1);; i = (i + 1) & (x->cap - 1)) {
+		struct slot *s = &x->slot[i];
+		if (!s->key)
+			return NULL;
+		if (s->len == n && memcmp(s->key, k, n) == 0)
+			return s;
+	}
+}
+
+/* Add key (which must not be there yet, and must outlive the index) for item. */
+static void index_add(struct ctx *c, struct index *x, const char *k, size_t item)
+{
+	if (2 * (x->used + 1) > x->cap) {
+		struct index nx = {0};
+		nx.cap = x->cap ? x->cap * 2 : 16;
+		nx.slot = arena_alloc(c->a, nx.cap * sizeof *nx.slot);
+		for (size_t i = 0; i < x->cap; i++)
+			if (x->slot[i].key)
+				index_add(c, &nx, x->slot[i].key, x->slot[i].item);
+		*x = nx;
+	}
+	size_t n = strlen(k);
+	size_t i = hash_key(k, n) & (x->cap - 1);
+	while (x->slot[i].key)
+		i = (i + 1) & (x->cap - 1);
+	x->slot[i] = (struct slot){k, n, item};
+	x->used++;
+}
+
 /* ---- variables ---- */
 
 static bool var_char(char ch)
@@ -273,10 +392,8 @@ static const char *var_lookup(struct ctx *c, const char *name, size_t n)
 		if (v)
 			return v;
 	}
-	for (size_t i = 0; i < c->nvars; i++)
-		if (strlen(c->vars[i].name) == n && memcmp(c->vars[i].name, name, n) == 0)
-			return c->vars[i].value;
-	return NULL;
+	struct slot *s = index_find(&c->varx, name, n);
+	return s ? c->vars[s->item].value : NULL;
 }
 
 /* Replace every SV::name in s (also inside words). NULL on error. */
@@ -318,7 +435,21 @@ static char *subst_depth(struct ctx *c, const char *s, int line, int depth)
 			ok = false;
 			break;
 		}
-		buf_puts(&b, sv);
+		/* Bound the work and memory of values that refer to each other many
+		 * times over ("billion laughs"): every lookup and byte counts. */
+		size_t svn = strlen(sv);
+		if (c->expanded > MAX_EXPANSION) {
+			ok = false;  /* reported once, below */
+			break;
+		}
+		c->expanded += svn + 64;
+		if (c->expanded > MAX_EXPANSION) {
+			err(c, line, "variables expand to more than %u bytes (at SV::%.*s; a variable that refers to others "
+				     "too many times?)", MAX_EXPANSION, (int)n, name);
+			ok = false;
+			break;
+		}
+		buf_add(&b, sv, svn);
 		s = name + n;
 	}
 	char *r = ok ? arena_strdup(c->a, buf_str(&b)) : NULL;
@@ -397,6 +528,22 @@ static bool valid_id(const char *id)
 	return true;
 }
 
+/* A value for a one-line message: control characters (a newline, a tab or
+ * DEL, all valid XML) shown as \xNN. */
+static const char *printable(struct ctx *c, const char *s)
+{
+	struct buf b = {0};
+	for (; *s; s++) {
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			buf_printf(&b, "\\x%02x", (unsigned char)*s);
+		else
+			buf_add(&b, s, 1);
+	}
+	char *r = arena_strdup(c->a, buf_str(&b));
+	buf_free(&b);
+	return r;
+}
+
 static const char *describe_bad_id(const char *id)
 {
 	size_t n = strlen(id);
@@ -441,9 +588,11 @@ struct settings {
 	struct arglist args;
 	struct env_var *env;
 	size_t nenv;
+	size_t env_cap;
+	struct index envx;
 	const char **refs;     /* server only: profile refs, in order */
 	int *ref_lines;
-	size_t nrefs;
+	size_t nrefs, refs_cap;
 };
 
 struct profile {
@@ -486,20 +635,24 @@ static bool parse_args(struct ctx *c, mxml_node_t *el, struct arglist *l)
 	return ok;
 }
 
-static void env_set(struct ctx *c, struct env_var **env, size_t *n, const char *k, const char *v)
+/* An environment list keeps the first position of a name and its last value. */
+struct envlist {
+	struct env_var **v;
+	size_t *n, *cap;
+	struct index *x;
+};
+
+static void env_set(struct ctx *c, struct envlist l, const char *k, const char *v)
 {
-	for (size_t i = 0; i < *n; i++)
-		if (strcmp((*env)[i].name, k) == 0) {
-			(*env)[i].value = v;
-			return;
-		}
-	struct env_var *e = arena_alloc(c->a, (*n + 1) * sizeof *e);
-	if (*n)
-		memcpy(e, *env, *n * sizeof *e);
-	e[*n].name = k;
-	e[*n].value = v;
-	*env = e;
-	(*n)++;
+	struct slot *s = index_find(l.x, k, strlen(k));
+	if (s) {
+		(*l.v)[s->item].value = v;
+		return;
+	}
+	*l.v = grow(c, *l.v, *l.n, l.cap, sizeof **l.v);
+	(*l.v)[*l.n] = (struct env_var){k, v};
+	index_add(c, l.x, k, *l.n);
+	(*l.n)++;
 }
 
 static bool parse_env(struct ctx *c, mxml_node_t *el, struct settings *st)
@@ -527,7 +680,7 @@ static bool parse_env(struct ctx *c, mxml_node_t *el, struct settings *st)
 			ok = false;
 			continue;
 		}
-		env_set(c, &st->env, &st->nenv, k, val);
+		env_set(c, (struct envlist){&st->env, &st->nenv, &st->env_cap, &st->envx}, k, val);
 	}
 	return ok;
 }
@@ -668,16 +821,11 @@ static bool parse_setting(struct ctx *c, mxml_node_t *n, struct settings *st, bo
 				err(c, line, "<profile> in a server needs a ref attribute");
 			return false;
 		}
-		const char **refs = arena_alloc(c->a, (st->nrefs + 1) * sizeof *refs);
-		int *lines = arena_alloc(c->a, (st->nrefs + 1) * sizeof *lines);
-		if (st->nrefs) {
-			memcpy(refs, st->refs, st->nrefs * sizeof *refs);
-			memcpy(lines, st->ref_lines, st->nrefs * sizeof *lines);
-		}
-		refs[st->nrefs] = ref;
-		lines[st->nrefs] = line;
-		st->refs = refs;
-		st->ref_lines = lines;
+		size_t cap = st->refs_cap;
+		st->refs = grow(c, st->refs, st->nrefs, &st->refs_cap, sizeof *st->refs);
+		st->ref_lines = grow(c, st->ref_lines, st->nrefs, &cap, sizeof *st->ref_lines);
+		st->refs[st->nrefs] = ref;
+		st->ref_lines[st->nrefs] = line;
 		st->nrefs++;
 		return true;
 	}
@@ -812,8 +960,8 @@ static bool parse_settings(struct ctx *c, mxml_node_t *el, struct settings *st, 
 }
 
 /* Copy the fields set in src over dst. */
-static void apply(struct ctx *c, struct server *dst, const char **exe, struct env_var **env,
-		  size_t *nenv, const struct settings *src)
+static void apply(struct ctx *c, struct server *dst, const char **exe, struct envlist env,
+		  const struct settings *src)
 {
 	const struct server *s = &src->s;
 	uint32_t m = src->set;
@@ -838,15 +986,13 @@ static void apply(struct ctx *c, struct server *dst, const char **exe, struct en
 	if (src->exe)
 		*exe = src->exe;
 	for (size_t i = 0; i < src->nenv; i++)
-		env_set(c, env, nenv, src->env[i].name, src->env[i].value);
+		env_set(c, env, src->env[i].name, src->env[i].value);
 }
 
 static struct profile *find_profile(struct ctx *c, const char *id)
 {
-	for (size_t i = 0; i < c->nprofiles; i++)
-		if (strcmp(c->profiles[i].id, id) == 0)
-			return &c->profiles[i];
-	return NULL;
+	struct slot *s = index_find(&c->profx, id, strlen(id));
+	return s ? &c->profiles[s->item] : NULL;
 }
 
 /* Resolve one <server> into s. Returns false on error. */
@@ -862,7 +1008,7 @@ static bool build_server(struct ctx *c, mxml_node_t *el, struct server *s)
 		return false;
 	}
 	if (!valid_id(id)) {
-		err(c, line, "server id '%s' %s", id, describe_bad_id(id));
+		err(c, line, "server id '%s' %s", printable(c, id), describe_bad_id(id));
 		return false;
 	}
 	s->id = id;
@@ -881,6 +1027,9 @@ static bool build_server(struct ctx *c, mxml_node_t *el, struct server *s)
 	s->restart_delay_max = 60;
 	s->max_restarts = 0;
 	const char *exe = NULL;
+	size_t env_cap = 0;
+	struct index envx = {0};
+	struct envlist env = {&s->env, &s->nenv, &env_cap, &envx};
 
 	for (size_t i = 0; i < own.nrefs; i++) {
 		struct profile *p = find_profile(c, own.refs[i]);
@@ -889,9 +1038,9 @@ static bool build_server(struct ctx *c, mxml_node_t *el, struct server *s)
 			ok = false;
 			continue;
 		}
-		apply(c, s, &exe, &s->env, &s->nenv, &p->st);
+		apply(c, s, &exe, env, &p->st);
 	}
-	apply(c, s, &exe, &s->env, &s->nenv, &own);
+	apply(c, s, &exe, env, &own);
 	if (!ok)
 		return false;
 
@@ -904,9 +1053,9 @@ static bool build_server(struct ctx *c, mxml_node_t *el, struct server *s)
 	arg_push(c, &argv, exe);
 	for (size_t i = 0; i < own.args.n; i++)
 		arg_push(c, &argv, own.args.v[i]);
-	for (size_t i = 0; i < own.nrefs; i++) {
+	for (size_t i = 0; i < own.nrefs && argv.n <= REG_MAX_ARGS; i++) {
 		struct profile *p = find_profile(c, own.refs[i]);
-		for (size_t k = 0; k < p->st.args.n; k++)
+		for (size_t k = 0; k < p->st.args.n && argv.n <= REG_MAX_ARGS; k++)
 			arg_push(c, &argv, p->st.args.v[k]);
 	}
 	if (argv.n > REG_MAX_ARGS) {
@@ -952,22 +1101,17 @@ static void parse_variables(struct ctx *c, mxml_node_t *el)
 			err(c, line, "variable name '%s' may hold only letters, digits and '_'", name);
 			continue;
 		}
-		bool dup = false;
-		for (size_t i = 0; i < c->nvars; i++)
-			if (strcmp(c->vars[i].name, name) == 0) {
-				err(c, line, "variable '%s' is defined twice (first on line %d)", name, c->vars[i].line);
-				dup = true;
-			}
-		char *val = raw_text(c, v);  /* substituted when used */
-		if (dup || !val)
+		struct slot *old = index_find(&c->varx, name, strlen(name));
+		if (old) {
+			err(c, line, "variable '%s' is defined twice (first on line %d)", name, c->vars[old->item].line);
 			continue;
-		struct var *nv = arena_alloc(c->a, (c->nvars + 1) * sizeof *nv);
-		if (c->nvars)
-			memcpy(nv, c->vars, c->nvars * sizeof *nv);
-		nv[c->nvars].name = arena_strdup(c->a, name);
-		nv[c->nvars].value = val;
-		nv[c->nvars].line = line;
-		c->vars = nv;
+		}
+		char *val = raw_text(c, v);  /* substituted when used */
+		if (!val)
+			continue;
+		c->vars = grow(c, c->vars, c->nvars, &c->vars_cap, sizeof *c->vars);
+		c->vars[c->nvars] = (struct var){arena_strdup(c->a, name), val, line};
+		index_add(c, &c->varx, c->vars[c->nvars].name, c->nvars);
 		c->nvars++;
 	}
 }
@@ -1050,24 +1194,28 @@ static void parse_profiles(struct ctx *c, mxml_node_t *el)
 			err(c, line, "profile '%s' is defined twice (first on line %d)", id, old->line);
 			continue;
 		}
-		struct profile *np = arena_alloc(c->a, (c->nprofiles + 1) * sizeof *np);
-		if (c->nprofiles)
-			memcpy(np, c->profiles, c->nprofiles * sizeof *np);
-		struct profile *p = &np[c->nprofiles];
-		p->id = id;
-		p->line = line;
-		parse_settings(c, n, &p->st, false);
-		c->profiles = np;
+		struct profile p = {.id = id, .line = line};
+		parse_settings(c, n, &p.st, false);
+		c->profiles = grow(c, c->profiles, c->nprofiles, &c->profiles_cap, sizeof *c->profiles);
+		c->profiles[c->nprofiles] = p;
+		index_add(c, &c->profx, id, c->nprofiles);
 		c->nprofiles++;
 	}
 }
 
+/* Start order: priority, then file order. qsort is not stable and servers
+ * may share a line, so the tie is broken by position in the file. */
+struct order {
+	unsigned priority;
+	size_t pos;
+};
+
 static int cmp_priority(const void *a, const void *b)
 {
-	const struct server *x = a, *y = b;
+	const struct order *x = a, *y = b;
 	if (x->priority != y->priority)
 		return x->priority < y->priority ? -1 : 1;
-	return x->line < y->line ? -1 : x->line > y->line;
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
 }
 
 static void parse_servers(struct ctx *c, mxml_node_t *el, struct registry *r)
@@ -1096,8 +1244,15 @@ static void parse_servers(struct ctx *c, mxml_node_t *el, struct registry *r)
 			}
 		k++;
 	}
-	qsort(sv, k, sizeof *sv, cmp_priority);
-	r->servers = sv;
+	struct order *ord = xcalloc(k ? k : 1, sizeof *ord);
+	for (size_t i = 0; i < k; i++)
+		ord[i] = (struct order){sv[i].priority, i};
+	qsort(ord, k, sizeof *ord, cmp_priority);
+	struct server *sorted = arena_alloc(c->a, (k ? k : 1) * sizeof *sorted);
+	for (size_t i = 0; i < k; i++)
+		sorted[i] = sv[ord[i].pos];
+	free(ord);
+	r->servers = sorted;
 	r->nservers = k;
 }
 
@@ -1191,9 +1346,6 @@ static bool load_into(const char *path, struct diag *d, struct registry *r, stru
 	}
 	c->text = text;
 	c->len = len;
-	if (memchr(text, 0, len)) {
-		err(c, line_of(c, (size_t)((char *)memchr(text, 0, len) - text)), "registry holds a NUL byte");
-	}
 	size_t cap = 64;
 	c->nl = xmalloc(cap * sizeof *c->nl);
 	for (size_t i = 0; i < len; i++)
@@ -1202,6 +1354,9 @@ static bool load_into(const char *path, struct diag *d, struct registry *r, stru
 				c->nl = xrealloc(c->nl, (cap *= 2) * sizeof *c->nl);
 			c->nl[c->nnl++] = i;
 		}
+	/* after the newline index, which names its line */
+	if (memchr(text, 0, len))
+		err(c, line_of(c, (size_t)((char *)memchr(text, 0, len) - text)), "registry holds a NUL byte");
 
 	bool ok = false;
 	mxml_node_t *top = NULL;
@@ -1225,7 +1380,7 @@ static bool load_into(const char *path, struct diag *d, struct registry *r, stru
 	fclose(c->fp);
 	c->fp = NULL;
 	if (c->too_many) {
-		err(c, 0, "registry has more than %d elements", MAX_NODES);
+		err(c, c->too_many, "registry has more than %d elements and text nodes", MAX_NODES);
 		goto out;
 	}
 	if (!res || d->errors) {
@@ -1233,6 +1388,13 @@ static bool load_into(const char *path, struct diag *d, struct registry *r, stru
 			err(c, line_of(c, len ? len - 1 : 0), "XML: cannot parse the registry");
 		goto out;
 	}
+	/* mini-XML drops text that trails the last markup at the end of the
+	 * file without a word; it is not well-formed XML. */
+	for (size_t i = c->last_end; i < len; i++)
+		if (!isspace((unsigned char)text[i])) {
+			err(c, line_of(c, i), "XML: text outside the root element");
+			goto out;
+		}
 
 	/* Exactly one element at the top, and it is <supervisor>. */
 	mxml_node_t *root = NULL;
@@ -1245,7 +1407,7 @@ static bool load_into(const char *path, struct diag *d, struct registry *r, stru
 			}
 			root = n;
 		} else if (mxmlGetType(n) == MXML_OPAQUE && !all_blank(mxmlGetOpaque(n) ? mxmlGetOpaque(n) : "")) {
-			err(c, line_of(c, 0), "XML: text outside the root element");
+			err(c, node_line(n), "XML: text outside the root element");
 			goto out;
 		} else if (is_cdata(n)) {
 			err(c, node_line(n), "XML: CDATA outside the root element");

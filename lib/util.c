@@ -14,6 +14,7 @@
 
 const char *is_prog = "imageserving";
 
+__attribute__((format(printf, 1, 0)))
 static void vmsg(const char *fmt, va_list ap, int err)
 {
 	char line[1024];

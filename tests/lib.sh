@@ -66,3 +66,89 @@ trap _cleanup EXIT
 done_testing() {
 	[ "$_fail" -eq 0 ]
 }
+
+# ---- supervisor helpers ----
+SRV=$TESTS/servers/srv
+RUN=$T/run          # the run directory of the test's supervisor
+REG=$T/reg.xml
+SUP=                # pid of the foreground supervisor started by sv_start
+
+# reg_write: write $REG from a list of servers on stdin, one per line:
+#   ID PRIORITY START_DELAY STOP_TIMEOUT ARGS...   (ARGS passed to srv after ID)
+# Extra XML for every server can be given in $REG_EXTRA, for <config> in
+# $REG_CONFIG.
+reg_write() {
+	{
+		echo "<supervisor><config><log>$T/log/supervisor.log</log><temp>$RUN</temp>"
+		echo "<tracelevel>debug</tracelevel>${REG_CONFIG:-}</config><servers>"
+		while read -r id prio delay stop args; do
+			[ -z "$id" ] && continue
+			echo "<server id=\"$id\"><executable>$SRV</executable><arguments><argument>$id</argument>"
+			for a in $args; do echo "<argument>$a</argument>"; done
+			echo "</arguments><startPriority>$prio</startPriority><startDelay>$delay</startDelay>"
+			echo "<stopTimeout>$stop</stopTimeout>${REG_EXTRA:-}</server>"
+		done
+		echo "</servers></supervisor>"
+	} >"$REG"
+}
+
+# state_get ID FIELD: a field of a server's line in the state file
+# (index id state pid start_boot restarts last_exit held proc_start last_error description)
+state_get() {
+	awk -F'\t' -v id="$1" -v f="$2" '
+		BEGIN { split("index id state pid start_boot restarts last_exit held proc_start last_error description", n, " ");
+			for (i in n) col[n[i]] = i + 1 }
+		$1 == "server" && $3 == id { print $(col[f]) }' "$RUN/supervisor.state" 2>/dev/null
+}
+phase() { awk -F'\t' '$1 == "supervisor" { print $8 }' "$RUN/supervisor.state" 2>/dev/null; }
+spid() { state_get "$1" pid; }
+sstate() { state_get "$1" state; }
+is_state() { [ "$(sstate "$1")" = "$2" ]; }
+is_phase() { [ "$(phase)" = "$1" ]; }
+
+# sv_start [ARGS]: run the supervisor in the foreground (in the background of
+# this shell), record its pid in SUP, and wait until every server is started.
+sv_start() {
+	"$BIN" supervisor -f -c "$REG" "$@" >>"$T/sup.out" 2>&1 &
+	SUP=$!
+	track "$SUP"
+	wait_for 20 is_phase running
+}
+
+# sv_stop: SIGTERM the supervisor, wait for it to exit, its status in SV_RC.
+# (Not in a $(...) subshell: only this shell can wait for its child.)
+sv_stop() {
+	kill -TERM "$SUP" 2>/dev/null
+	SV_RC=0
+	wait "$SUP" || SV_RC=$?
+}
+
+# Every pid of a process tree rooted at $1 (inclusive).
+tree_pids() {
+	local p=$1 c
+	echo "$p"
+	for c in $(cat /proc/"$p"/task/*/children 2>/dev/null); do tree_pids "$c"; done
+}
+
+# Process group members of pgid $1 still alive (not zombies).
+group_alive() {
+	local pg=$1 d st
+	for d in /proc/[0-9]*; do
+		st=$(cat "$d/stat" 2>/dev/null) || continue
+		st=${st##*) }
+		set -- $st
+		[ "$3" = "$pg" ] && [ "$1" != Z ] && return 0
+	done
+	return 1
+}
+
+# Zombie children of pid $1.
+zombies_of() {
+	local parent=$1 d st
+	for d in /proc/[0-9]*; do
+		st=$(cat "$d/stat" 2>/dev/null) || continue
+		st=${st##*) }
+		set -- $st
+		[ "$2" = "$parent" ] && [ "$1" = Z ] && echo "${d#/proc/}"
+	done
+}
