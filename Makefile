@@ -114,6 +114,9 @@ install: $(OUT)
 	ln -sf imageserving $(DESTDIR)$(PREFIX)/bin/ImageServing
 	cp -R conf/. $(DESTDIR)$(PREFIX)/conf/
 
+# Feature fragments (benchmarks, fuzzing, soak) keep their targets in mk/*.mk.
+include $(wildcard mk/*.mk)
+
 clean:
 	rm -rf $(BUILD)/rel $(BUILD)/asan $(BUILD)/clang $(BUILD)/mxml-* imageserving
 
