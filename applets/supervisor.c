@@ -405,13 +405,40 @@ static void start_svc(struct svc *v, int64_t now)
 		after_unexpected(v, now, true);
 }
 
-/* Descendants of pid that are not in its process group (setsid'd children). */
+static struct svc *find_pid(pid_t pid);
+
+/* Whether pid's environment carries IMAGESERVING_SERVER=id (every server's
+ * does, and its descendants usually inherit it). */
+static bool marked_for(pid_t pid, const char *id)
+{
+	char path[64], *env;
+	size_t len;
+	snprintf(path, sizeof path, "/proc/%d/environ", (int)pid);
+	if (read_file(path, 1u << 20, &env, &len) != 0)
+		return false;
+	bool found = false;
+	size_t idn = strlen(id);
+	for (size_t i = 0; i < len && !found; i += strlen(env + i) + 1)
+		found = strncmp(env + i, "IMAGESERVING_SERVER=", 20) == 0 && strncmp(env + i + 20, id, idn) == 0 &&
+			env[i + 20 + idn] == 0;
+	free(env);
+	return found;
+}
+
+/* Descendants of the server that are not in its process group: setsid'd
+ * children still below it, and orphans of it that we adopted as subreaper
+ * (recognised by their environment marker). */
 static void collect_extras(struct svc *v)
 {
 	enum { MAX = 1024 };
 	pid_t *todo = xmalloc(MAX * sizeof *todo);
 	int n = 0;
 	todo[n++] = v->pid;
+	pid_t ours[256];
+	int nours = proc_children(getpid(), ours, 256);
+	for (int i = 0; i < nours && n < MAX; i++)
+		if (!find_pid(ours[i]) && marked_for(ours[i], v->id))
+			todo[n++] = ours[i];
 	for (int i = 0; i < n; i++) {
 		int k = proc_children(todo[i], todo + n, MAX - n);
 		if (k > 0)
@@ -1034,6 +1061,9 @@ static void kill_adopted(void)
 	pid_t kids[256];
 	int n = proc_children(getpid(), kids, 256);
 	for (int i = 0; i < n; i++) {
+		struct proc_stat ps;
+		if (proc_stat(kids[i], &ps) == 0 && ps.state == 'Z')
+			continue;  /* already dead, only to be reaped */
 		trace(TRACE_WARNING, NULL, "killing leftover process %d", (int)kids[i]);
 		kill(kids[i], SIGKILL);
 	}
