@@ -169,6 +169,14 @@ static _Noreturn void child(const struct prep *p)
 			(void)syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, &rl, NULL);
 		}
 	}
+	/* Default dispositions before unblocking: no handler of the supervisor's
+	 * may run here, on the stack this child borrows. */
+	struct sigaction dfl;
+	memset(&dfl, 0, sizeof dfl);
+	dfl.sa_handler = SIG_DFL;
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			sigaction(sig, &dfl, NULL);
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
