@@ -86,9 +86,16 @@ static int dispatch_verb(int argc, char **argv)
 			return EX_OK;
 		}
 		if (strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0) {
+			if (i + 1 >= argc) {
+				warnx_("option needs a file: %s", a);
+				usage_print(main_usage, false);
+				return EX_USAGE;
+			}
 			i++;
 			continue;
 		}
+		if (strncmp(a, "--config=", 9) == 0 || (strncmp(a, "-c", 2) == 0 && a[2]))
+			continue;  /* -cFILE, --config=FILE: the applet parses them again */
 		if (a[0] == '-') {
 			warnx_("unknown option: %s", a);
 			usage_print(main_usage, false);

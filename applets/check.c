@@ -176,11 +176,13 @@ int check_main(int argc, char **argv)
 		return EX_USAGE;
 	if (o.help) {
 		usage_print(check_usage, true);
+		free(o.pos);
 		return EX_OK;
 	}
 	if (o.npos) {
 		warnx_("check: unexpected argument: %s", o.pos[0]);
 		usage_print(check_usage, false);
+		free(o.pos);
 		return EX_USAGE;
 	}
 	char *path = registry_locate(o.registry);

@@ -1283,11 +1283,13 @@ int supervisor_main(int argc, char **argv)
 		return EX_USAGE;
 	if (o.help) {
 		usage_print(supervisor_usage, true);
+		free(o.pos);
 		return EX_OK;
 	}
 	if (o.npos) {
 		warnx_("supervisor: unexpected argument: %s", o.pos[0]);
 		usage_print(supervisor_usage, false);
+		free(o.pos);
 		return EX_USAGE;
 	}
 	const char *r = o.registry;

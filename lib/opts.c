@@ -18,10 +18,12 @@ void usage_print(const char *usage, bool full)
 	fprintf(stderr, "%.*s\n", n, usage);
 }
 
-static bool bad(const char *applet, const char *what, const char *arg, const char *usage)
+static bool bad(struct opts *o, const char *applet, const char *what, const char *arg, const char *usage)
 {
 	warnx_("%s: %s: %s", applet, what, arg);
 	usage_print(usage, false);
+	free(o->pos);
+	o->pos = NULL;
 	return false;
 }
 
@@ -43,7 +45,7 @@ bool opts_parse(int argc, char **argv, const char *allowed, const char *usage, s
 			o->help = true;
 		} else if (strchr(allowed, 'c') && (strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0)) {
 			if (i + 1 >= argc)
-				return bad(applet, "option needs a file", a, usage);
+				return bad(o, applet, "option needs a file", a, usage);
 			o->registry = argv[++i];
 		} else if (strchr(allowed, 'c') && strncmp(a, "--config=", 9) == 0) {
 			o->registry = a + 9;
@@ -54,10 +56,10 @@ bool opts_parse(int argc, char **argv, const char *allowed, const char *usage, s
 		} else if (strchr(allowed, 'j') && strcmp(a, "--json") == 0) {
 			o->json = true;
 		} else {
-			return bad(applet, "unknown option", a, usage);
+			return bad(o, applet, "unknown option", a, usage);
 		}
 	}
 	if (o->registry && !*o->registry)
-		return bad(applet, "empty registry path", "-c", usage);
+		return bad(o, applet, "empty registry path", "-c", usage);
 	return true;
 }

@@ -16,7 +16,8 @@ struct opts {
 /* Parse argv[1..] into o. allowed names the options this applet takes among
  * "c" (registry), "f" (foreground), "j" (--json); -h/--help always works.
  * On a bad option: prints "imageserving: APPLET: unknown option: -x" and the
- * usage line to stderr and returns false (the caller exits 2). */
+ * usage line to stderr and returns false (the caller exits 2); nothing is
+ * left to free then. On success the caller frees o->pos. */
 bool opts_parse(int argc, char **argv, const char *allowed, const char *usage, struct opts *o);
 
 /* Print an applet's usage text: whole to stdout (for --help) or its first

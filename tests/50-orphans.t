@@ -5,7 +5,7 @@
 plan 5
 cat >"$REG" <<EOF
 <supervisor><config><log>$T/log/supervisor.log</log><temp>$RUN</temp></config>
-<servers><server id="o"><executable>$TESTS/servers/orphaner</executable><stopTimeout>2</stopTimeout></server></servers>
+<servers><server id="o"><executable>$TESTS/servers/adopted</executable><stopTimeout>2</stopTimeout></server></servers>
 </supervisor>
 EOF
 sv_start; ok $? "supervisor starts the server"
