@@ -52,7 +52,7 @@ struct svc;
 /* One output destination of a server: a file fed from a pipe we read. */
 struct outlog {
 	struct svc *owner;
-	const char *path;      /* in the owner's registry */
+	char *path;            /* owned: registries come and go on reload */
 	int file;              /* -1: not open */
 	int pipe;              /* our read end; -1: none */
 	unsigned long long dropped;
@@ -103,13 +103,80 @@ static bool dirty;
 static int64_t stats_at;
 static int epfd = -1, sigfd = -1, lock_fd = -1;
 static int notify_fd = -1;
-static const char *rundir;
+static char *rundir;
 static int64_t start_boot, start_real;
 static unsigned long nofile_soft;
 static bool foreground;
 static unsigned long long pidns;
 
 static void mark(void) { dirty = true; }
+
+/* Running servers by pid: an open-addressing table, so that reaping and
+ * orphan scans stay O(1) per process with thousands of servers. */
+static struct svc **pidtab;
+static size_t pidcap, pidused;
+
+static size_t pid_slot(pid_t pid, size_t cap)
+{
+	return ((size_t)pid * 2654435761u) & (cap - 1);
+}
+
+static struct svc *find_pid(pid_t pid)
+{
+	if (!pidcap || pid <= 0)
+		return NULL;
+	for (size_t i = pid_slot(pid, pidcap);; i = (i + 1) & (pidcap - 1)) {
+		if (!pidtab[i])
+			return NULL;
+		if (pidtab[i]->pid == pid)
+			return pidtab[i];
+	}
+}
+
+static void pid_insert(struct svc *v)
+{
+	if ((pidused + 1) * 2 > pidcap) {
+		size_t cap = pidcap ? pidcap * 2 : 64;
+		struct svc **t = xcalloc(cap, sizeof *t);
+		for (size_t i = 0; i < pidcap; i++)
+			if (pidtab[i]) {
+				size_t k = pid_slot(pidtab[i]->pid, cap);
+				while (t[k])
+					k = (k + 1) & (cap - 1);
+				t[k] = pidtab[i];
+			}
+		free(pidtab);
+		pidtab = t;
+		pidcap = cap;
+	}
+	size_t k = pid_slot(v->pid, pidcap);
+	while (pidtab[k])
+		k = (k + 1) & (pidcap - 1);
+	pidtab[k] = v;
+	pidused++;
+}
+
+/* Remove v (whose pid is still set) and re-seat the entries after it. */
+static void pid_remove(struct svc *v)
+{
+	if (!pidcap)
+		return;
+	size_t i = pid_slot(v->pid, pidcap);
+	while (pidtab[i] && pidtab[i] != v)
+		i = (i + 1) & (pidcap - 1);
+	if (!pidtab[i])
+		return;
+	pidtab[i] = NULL;
+	pidused--;
+	for (size_t k = (i + 1) & (pidcap - 1); pidtab[k]; k = (k + 1) & (pidcap - 1)) {
+		struct svc *w = pidtab[k];
+		pidtab[k] = NULL;
+		size_t j = pid_slot(w->pid, pidcap);
+		while (pidtab[j])
+			j = (j + 1) & (pidcap - 1);
+		pidtab[j] = w;
+	}
+}
 
 /* ---- output ---- */
 
@@ -120,6 +187,8 @@ static void outlog_close(struct outlog *o)
 	if (o->file >= 0)
 		close(o->file);
 	o->pipe = o->file = -1;
+	free(o->path);
+	o->path = NULL;
 }
 
 static int open_logfile(const char *path)
@@ -170,12 +239,16 @@ static int outlog_prepare(struct svc *v, struct outlog *o, const char *path, cha
 			o->pipe = -1;
 		}
 	}
-	if (o->path && strcmp(o->path, path) != 0 && o->file >= 0) {
-		close(o->file);
+	if (o->path && strcmp(o->path, path) != 0) {
+		if (o->file >= 0)
+			close(o->file);
 		o->file = -1;
+		free(o->path);
+		o->path = NULL;
 	}
 	o->owner = v;
-	o->path = path;
+	if (!o->path)
+		o->path = xstrdup(path);
 	if (strcmp(path, "-") == 0)
 		return -1;
 	if (o->file < 0) {
@@ -339,6 +412,7 @@ static void spawn(struct svc *v, int64_t now)
 		return;  /* the caller applies the restart policy */
 	}
 	v->pid = pid;
+	pid_insert(v);
 	struct proc_stat ps;
 	v->proc_start = proc_stat(pid, &ps) == 0 ? ps.starttime : 0;
 	v->state = S_RUNNING;
@@ -405,7 +479,6 @@ static void start_svc(struct svc *v, int64_t now)
 		after_unexpected(v, now, true);
 }
 
-static struct svc *find_pid(pid_t pid);
 
 /* Whether pid's environment carries IMAGESERVING_SERVER=id (every server's
  * does, and its descendants usually inherit it). */
@@ -434,11 +507,15 @@ static void collect_extras(struct svc *v)
 	pid_t *todo = xmalloc(MAX * sizeof *todo);
 	int n = 0;
 	todo[n++] = v->pid;
-	pid_t ours[256];
-	int nours = proc_children(getpid(), ours, 256);
-	for (int i = 0; i < nours && n < MAX; i++)
-		if (!find_pid(ours[i]) && marked_for(ours[i], v->id))
-			todo[n++] = ours[i];
+	enum { OURS = 8192 };
+	pid_t *ours = xmalloc(OURS * sizeof *ours);
+	int nours = proc_children(getpid(), ours, OURS);
+	/* Adopted orphans exist only if we have more children than servers run. */
+	if (nours > (int)pidused)
+		for (int i = 0; i < nours && n < MAX; i++)
+			if (!find_pid(ours[i]) && marked_for(ours[i], v->id))
+				todo[n++] = ours[i];
+	free(ours);
 	for (int i = 0; i < n; i++) {
 		int k = proc_children(todo[i], todo + n, MAX - n);
 		if (k > 0)
@@ -653,13 +730,6 @@ static void start_next_group(int64_t now)
 
 /* ---- child exits ---- */
 
-static struct svc *find_pid(pid_t pid)
-{
-	for (size_t i = 0; i < nsvc; i++)
-		if (svcs[i]->pid == pid)
-			return svcs[i];
-	return NULL;
-}
 
 static void drop_svc(struct svc *v)
 {
@@ -695,10 +765,14 @@ static void child_exited(pid_t pid, int st, int64_t now)
 	}
 	char how[32];
 	fill_exit(how, sizeof how, st);
+	/* Nothing of the server stays behind its main process: what is left of
+	 * its group, and descendants that left the group (found before the group
+	 * dies, while they are still below a living member or adopted by us). */
+	pid_remove(v);
+	collect_extras(v);
 	v->pid = 0;
 	v->last_status = st;
 	v->deadline = 0;
-	/* Nothing of the server stays behind its main process. */
 	kill(-pid, SIGKILL);
 	signal_extras(v, SIGKILL);
 	v->nextra = 0;
@@ -1342,7 +1416,7 @@ int supervisor_run(const char *registry_opt, bool fg, bool ok_if_running)
 	}
 	fputs(buf_str(&d.text), stderr);  /* warnings */
 	diag_free(&d);
-	rundir = reg->rundir;
+	rundir = xstrdup(reg->rundir);  /* reg is replaced on reload */
 
 	if (!foreground)
 		notify_fd = daemonize(ok_if_running);

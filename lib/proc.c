@@ -74,9 +74,9 @@ int proc_children(pid_t pid, pid_t *out, int max)
 	while ((e = readdir(d)) && n < max) {
 		if (e->d_name[0] < '0' || e->d_name[0] > '9')
 			continue;
-		char cpath[320], buf[4096];
+		char cpath[320], *buf;
 		snprintf(cpath, sizeof cpath, "/proc/%d/task/%s/children", (int)pid, e->d_name);
-		if (read_small(cpath, buf, sizeof buf) <= 0)
+		if (read_file(cpath, 1u << 20, &buf, NULL) != 0)
 			continue;
 		for (char *s = buf, *end; *s && n < max; s = end) {
 			long v = strtol(s, &end, 10);
@@ -85,6 +85,7 @@ int proc_children(pid_t pid, pid_t *out, int max)
 			if (v > 0)
 				out[n++] = (pid_t)v;
 		}
+		free(buf);
 	}
 	closedir(d);
 	return n;
