@@ -89,7 +89,7 @@ static int do_stop(const struct ctl *c)
 		return EX_OK;
 	}
 	if (e < 0) {
-		warnx_("stop: cannot signal supervisor %d: %s", (int)pid, strerror(-e));
+		warnx_("stop: %s", daemon_signal_error(pid, e, why, sizeof why));
 		return EX_FAIL;
 	}
 	if (!wait_exit(pid, stop_wait_ms(c))) {
@@ -135,7 +135,7 @@ static int do_reload(const struct ctl *c)
 	state_free(&before);
 	int e = daemon_signal(c->rundir, pid, SIGHUP, 0);
 	if (e < 0) {
-		warnx_("reload: cannot signal supervisor %d: %s", (int)pid, strerror(-e));
+		warnx_("reload: %s", daemon_signal_error(pid, e, why, sizeof why));
 		return EX_FAIL;
 	}
 	struct st_file st;
@@ -222,7 +222,7 @@ static int server_command(const struct ctl *c, int cmd, const char *id)
 		state_free(&st);
 		int e = daemon_signal(c->rundir, pid, CMD_SIGNAL, value);
 		if (e < 0) {
-			warnx_("%s %s: cannot signal supervisor %d: %s", c->verb, id, (int)pid, strerror(-e));
+			warnx_("%s %s: %s", c->verb, id, daemon_signal_error(pid, e, why, sizeof why));
 			return EX_FAIL;
 		}
 		int r = wait_state(c->rundir, pid, cmd_done, &w, server_wait_ms(c, id), &st);

@@ -197,7 +197,8 @@ static int open_logfile(const char *path)
 	char why[256];
 	(void)rundir_prepare(dir, why, sizeof why);  /* open() below reports failure */
 	free(dir);
-	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
+	/* Never through a symbolic link someone may have planted. */
+	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW, 0644);
 }
 
 /* Move what the server wrote into its log file; when the file cannot take it

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -19,6 +20,23 @@
 #ifndef SYS_pidfd_send_signal
 #define SYS_pidfd_send_signal 424
 #endif
+
+const char *daemon_signal_error(pid_t pid, int e, char *buf, size_t n)
+{
+	if (e == -EPERM) {
+		char path[32];
+		struct stat st;
+		snprintf(path, sizeof path, "/proc/%d", (int)pid);
+		if (stat(path, &st) == 0)
+			snprintf(buf, n, "permission denied: supervisor %d runs as uid %u and this is uid %u; run this as that user or as root",
+				 (int)pid, (unsigned)st.st_uid, (unsigned)getuid());
+		else
+			snprintf(buf, n, "permission denied: supervisor %d belongs to another user", (int)pid);
+	} else {
+		snprintf(buf, n, "cannot signal supervisor %d: %s", (int)pid, strerror(-e));
+	}
+	return buf;
+}
 
 pid_t daemon_find(const char *rundir, char *why, size_t n)
 {

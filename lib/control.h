@@ -17,6 +17,9 @@ pid_t daemon_find(const char *rundir, char *why, size_t n);
  * pid still holds the lock at the moment of sending. 0 or -errno. */
 int daemon_signal(const char *rundir, pid_t pid, int sig, int value);
 
+/* A message for a daemon_signal error (EPERM: another user's daemon). */
+const char *daemon_signal_error(pid_t pid, int e, char *buf, size_t n);
+
 /* Wait until pid has exited (true) or timeout_ms passed (false). */
 bool wait_exit(pid_t pid, int64_t timeout_ms);
 

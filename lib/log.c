@@ -40,7 +40,8 @@ int log_open(const char *path)
 		/* the open below reports it */
 	}
 	free(dir);
-	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
+	/* Never through a symbolic link someone may have planted. */
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW, 0644);
 	if (fd < 0)
 		return -errno;
 	if (log_fd > 2)

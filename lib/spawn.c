@@ -85,14 +85,27 @@ int resolve_creds(const struct server *s, uid_t *uid, gid_t *gid, int *have_uid,
 	return 0;
 }
 
-/* The server's environment: ours, its additions, and IMAGESERVING_SERVER=id
- * (which lets the supervisor recognise its descendants later). */
-static char **make_env(const struct server *s)
+static char *env_pair(const char *k, const char *v)
 {
+	size_t a = strlen(k), b = strlen(v);
+	char *e = xmalloc(a + b + 2);
+	memcpy(e, k, a);
+	e[a] = '=';
+	memcpy(e + a + 1, v, b + 1);
+	return e;
+}
+
+/* The server's environment: ours; USER, LOGNAME and HOME of the user it runs
+ * as (if it names one); its own additions, which win; and
+ * IMAGESERVING_SERVER=id, which lets the supervisor recognise its
+ * descendants later. */
+static char **make_env(const struct server *s, const char *uname, const char *home)
+{
+	const char *ident[3][2] = {{"USER", uname}, {"LOGNAME", uname}, {"HOME", home}};
 	size_t n = 0;
 	while (environ && environ[n])
 		n++;
-	char **env = xcalloc(n + s->nenv + 2, sizeof *env);
+	char **env = xcalloc(n + s->nenv + 5, sizeof *env);
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
 		const char *eq = strchr(environ[i], '=');
@@ -100,22 +113,21 @@ static char **make_env(const struct server *s)
 		bool replaced = len == 19 && strncmp(environ[i], "IMAGESERVING_SERVER", 19) == 0;
 		for (size_t j = 0; j < s->nenv && !replaced; j++)
 			replaced = strlen(s->env[j].name) == len && strncmp(s->env[j].name, environ[i], len) == 0;
+		for (size_t j = 0; j < 3 && !replaced; j++)
+			replaced = ident[j][1] && strlen(ident[j][0]) == len && strncmp(ident[j][0], environ[i], len) == 0;
 		if (!replaced)
 			env[k++] = xstrdup(environ[i]);
 	}
-	for (size_t j = 0; j < s->nenv; j++) {
-		size_t a = strlen(s->env[j].name), b = strlen(s->env[j].value);
-		char *e = xmalloc(a + b + 2);
-		memcpy(e, s->env[j].name, a);
-		e[a] = '=';
-		memcpy(e + a + 1, s->env[j].value, b + 1);
-		env[k++] = e;
+	for (size_t j = 0; j < 3; j++) {
+		bool own = false;
+		for (size_t i = 0; i < s->nenv && !own; i++)
+			own = strcmp(s->env[i].name, ident[j][0]) == 0;
+		if (ident[j][1] && !own)
+			env[k++] = env_pair(ident[j][0], ident[j][1]);
 	}
-	size_t idn = strlen(s->id);
-	char *mark = xmalloc(21 + idn);
-	memcpy(mark, "IMAGESERVING_SERVER=", 20);
-	memcpy(mark + 20, s->id, idn + 1);
-	env[k++] = mark;
+	for (size_t j = 0; j < s->nenv; j++)
+		env[k++] = env_pair(s->env[j].name, s->env[j].value);
+	env[k++] = env_pair("IMAGESERVING_SERVER", s->id);
 	env[k] = NULL;
 	return env;
 }
@@ -207,7 +219,17 @@ pid_t spawn_server(const struct spawn_req *r, char *why, size_t n)
 		return -1;
 	}
 	p.errfd = pipefd[1];
-	p.envp = make_env(s);
+	char *uname = NULL, *home = NULL;
+	if (p.have_uid) {
+		struct passwd *pw = getpwuid(p.uid);
+		if (pw) {
+			uname = xstrdup(pw->pw_name);
+			home = xstrdup(pw->pw_dir);
+		}
+	}
+	p.envp = make_env(s, uname, home);
+	free(uname);
+	free(home);
 #ifdef IS_SANITIZE
 	pid_t pid = fork();  /* the sanitizers' runtimes do not support vfork */
 #else
