@@ -112,8 +112,16 @@ int status_main(int argc, char **argv)
 		rc = EX_UNKNOWN;
 		goto out;
 	}
+	/* Pids in the state file are those of the daemon's pid namespace. */
+	if (state_read(rundir, &st) == 0 && st.pidns && st.pidns != proc_pidns(getpid())) {
+		warnx_("status: the supervisor (pid %d here) runs in another pid namespace; its servers' pids mean "
+		       "something else here: run status inside its namespace",
+		       (int)pid);
+		rc = EX_UNKNOWN;
+		goto out;
+	}
 	/* A daemon that has just taken the lock may not have written its state. */
-	if (state_read(rundir, &st) != 0 || st.pid != pid) {
+	if (st.pid != pid) {
 		state_free(&st);
 		if (wait_state(rundir, pid, state_of, NULL, 2000, &st) != 1) {
 			state_free(&st);

@@ -1095,12 +1095,22 @@ static void kill_strays(void)
 	for (size_t i = 0; i < f.n; i++) {
 		const struct st_server *s = &f.servers[i];
 		struct proc_stat ps;
-		if (s->pid <= 0 || proc_stat(s->pid, &ps) != 0 || ps.starttime != s->proc_start || ps.state == 'Z')
+		if (s->pid <= 0)
+			continue;
+		/* The leader still alive as the same process, or gone: then its
+		 * group id cannot have been reused while members remain, so what
+		 * answers to it is what is left of that server. A leader alive
+		 * with another start time is a reused pid: leave it alone. */
+		bool known = proc_stat(s->pid, &ps) == 0;
+		bool same = known && ps.starttime == s->proc_start;  /* a zombie leader still names its group */
+		bool gone = !known && kill(s->pid, 0) != 0 && errno == ESRCH;
+		if (!same && !(gone && kill(-s->pid, 0) == 0))
 			continue;
 		trace(TRACE_WARNING, s->id, "killing stray process group %d left by supervisor %d", (int)s->pid,
 		      (int)f.pid);
 		kill(-s->pid, SIGKILL);
-		kill(s->pid, SIGKILL);
+		if (same && ps.state != 'Z')
+			kill(s->pid, SIGKILL);
 	}
 	state_free(&f);
 }

@@ -50,12 +50,13 @@ dead() { ! alive "$1"; }
 _cleanup() {
 	local p
 	for p in $_pids; do kill -KILL -- "$p" 2>/dev/null; done
-	# Stop any supervisor this test left behind, by the pid its lock names.
+	# Stop any supervisor this test left behind (daemon mode too), by the
+	# pid in its pid file, if that pid is still this binary.
 	for f in "$T"/*/supervisor.pid "$T"/supervisor.pid; do
 		[ -f "$f" ] || continue
 		p=$(cat "$f" 2>/dev/null)
 		case $p in ''|*[!0-9]*) continue ;; esac
-		if [ -r "/proc/$p/cmdline" ] && tr '\0' ' ' <"/proc/$p/cmdline" | grep -q supervisor; then
+		if [ "$(readlink "/proc/$p/exe" 2>/dev/null)" = "$(readlink -f "$BIN")" ]; then
 			kill -TERM "$p" 2>/dev/null
 		fi
 	done
@@ -108,11 +109,13 @@ is_phase() { [ "$(phase)" = "$1" ]; }
 
 # sv_start [ARGS]: run the supervisor in the foreground (in the background of
 # this shell), record its pid in SUP, and wait until every server is started.
+sup_is() { [ "$(awk -F'\t' '$1 == "supervisor" { print $2 }' "$RUN/supervisor.state" 2>/dev/null)" = "$SUP" ]; }
+sv_ready() { sup_is && is_phase running; }
 sv_start() {
 	"$BIN" supervisor -f -c "$REG" "$@" >>"$T/sup.out" 2>&1 &
 	SUP=$!
 	track "$SUP"
-	wait_for 20 is_phase running
+	wait_for 20 sv_ready   # this supervisor's state, not a dead one's
 }
 
 # sv_stop: SIGTERM the supervisor, wait for it to exit, its status in SV_RC.
@@ -130,25 +133,14 @@ tree_pids() {
 	for c in $(cat /proc/"$p"/task/*/children 2>/dev/null); do tree_pids "$c"; done
 }
 
-# Process group members of pgid $1 still alive (not zombies).
+# Process group members of pgid $1 still alive (one pass over /proc).
 group_alive() {
-	local pg=$1 d st
-	for d in /proc/[0-9]*; do
-		st=$(cat "$d/stat" 2>/dev/null) || continue
-		st=${st##*) }
-		set -- $st
-		[ "$3" = "$pg" ] && [ "$1" != Z ] && return 0
-	done
-	return 1
+	cat /proc/[0-9]*/stat 2>/dev/null |
+		awk -v pg="$1" '{ sub(/.*\) /, ""); if ($3 == pg && $1 != "Z") found = 1 } END { exit !found }'
 }
 
-# Zombie children of pid $1.
+# Zombie children of pid $1 (one pass over /proc).
 zombies_of() {
-	local parent=$1 d st
-	for d in /proc/[0-9]*; do
-		st=$(cat "$d/stat" 2>/dev/null) || continue
-		st=${st##*) }
-		set -- $st
-		[ "$2" = "$parent" ] && [ "$1" = Z ] && echo "${d#/proc/}"
-	done
+	cat /proc/[0-9]*/stat 2>/dev/null |
+		awk -v pp="$1" '{ pid = $1; sub(/.*\) /, ""); if ($2 == pp && $1 == "Z") print pid }'
 }
