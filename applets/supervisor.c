@@ -40,7 +40,6 @@ const char supervisor_usage[] =
 #define MS (1000000LL)
 #define SEC (1000000000LL)
 #define BACKOFF_BASE (100 * MS)
-#define MAX_EXTRA 64
 
 enum sstate { S_STOPPED, S_STARTING, S_RUNNING, S_BACKOFF, S_STOPPING, S_FATAL };
 static const char *state_names[] = {"stopped", "starting", "running", "backoff", "stopping", "fatal"};
@@ -48,6 +47,11 @@ static const char *state_names[] = {"stopped", "starting", "running", "backoff",
 enum after { AFTER_NOTHING, AFTER_START, AFTER_REMOVE };
 
 struct svc;
+
+struct extra {
+	pid_t pid;
+	unsigned long long start;  /* /proc starttime: the same process, not a reused pid */
+};
 
 /* One output destination of a server: a file fed from a pipe we read. */
 struct outlog {
@@ -78,9 +82,8 @@ struct svc {
 	bool killed;
 	bool started_once;
 	enum after after;
-	pid_t extra[MAX_EXTRA];        /* descendants outside the process group */
-	unsigned long long extra_start[MAX_EXTRA];
-	int nextra;
+	struct extra *extra;           /* descendants outside the process group */
+	size_t nextra, extra_cap;
 	struct outlog out, err;        /* err.path NULL: shares out */
 };
 
@@ -108,6 +111,8 @@ static int64_t start_boot, start_real;
 static unsigned long nofile_soft;
 static bool foreground;
 static unsigned long long pidns;
+
+static int64_t state_retry_at;  /* a failed state write is retried then */
 
 static void mark(void) { dirty = true; }
 
@@ -356,8 +361,17 @@ static void write_state(void)
 		state_put_server(&b, &s);
 	}
 	int e = file_replace(rundir, "supervisor.state", buf_str(&b), b.len);
-	if (e < 0)
-		trace(TRACE_ERROR, NULL, "cannot write %s/supervisor.state: %s", rundir, strerror(-e));
+	if (e < 0) {
+		/* Stays dirty; try again in a second (a deadline, not a loop). */
+		if (!state_retry_at)
+			trace(TRACE_ERROR, NULL, "cannot write %s/supervisor.state: %s (retrying every second)", rundir,
+			      strerror(-e));
+		state_retry_at = mono_ns() + SEC;
+		return;
+	}
+	if (state_retry_at)
+		trace(TRACE_INFO, NULL, "%s/supervisor.state written again", rundir);
+	state_retry_at = 0;
 	dirty = false;
 }
 
@@ -499,52 +513,74 @@ static bool marked_for(pid_t pid, const char *id)
 	return found;
 }
 
+struct pidlist {
+	pid_t *p;
+	size_t n, cap;
+};
+
+static void pidlist_add(struct pidlist *l, pid_t pid)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 64;
+		l->p = xrealloc(l->p, l->cap * sizeof *l->p);
+	}
+	l->p[l->n++] = pid;
+}
+
+/* Append pid's children (of every thread) to l. */
+static void add_children(struct pidlist *l, pid_t pid)
+{
+	static pid_t buf[8192];
+	int k = proc_children(pid, buf, 8192);
+	for (int i = 0; i < k; i++)
+		pidlist_add(l, buf[i]);
+}
+
 /* Descendants of the server that are not in its process group: setsid'd
  * children still below it, and orphans of it that we adopted as subreaper
- * (recognised by their environment marker). */
+ * (recognised by their environment marker). No cap: a server may have
+ * thousands. */
 static void collect_extras(struct svc *v)
 {
-	enum { MAX = 1024 };
-	pid_t *todo = xmalloc(MAX * sizeof *todo);
-	int n = 0;
-	todo[n++] = v->pid;
-	enum { OURS = 8192 };
-	pid_t *ours = xmalloc(OURS * sizeof *ours);
-	int nours = proc_children(getpid(), ours, OURS);
+	struct pidlist todo = {0}, ours = {0};
+	pidlist_add(&todo, v->pid);
+	add_children(&ours, getpid());
 	/* Adopted orphans exist only if we have more children than servers run. */
-	if (nours > (int)pidused)
-		for (int i = 0; i < nours && n < MAX; i++)
-			if (!find_pid(ours[i]) && marked_for(ours[i], v->id))
-				todo[n++] = ours[i];
-	free(ours);
-	for (int i = 0; i < n; i++) {
-		int k = proc_children(todo[i], todo + n, MAX - n);
-		if (k > 0)
-			n += k;
-	}
-	for (int i = 1; i < n; i++) {
+	if (ours.n > pidused)
+		for (size_t i = 0; i < ours.n; i++)
+			if (!find_pid(ours.p[i]) && marked_for(ours.p[i], v->id))
+				pidlist_add(&todo, ours.p[i]);
+	free(ours.p);
+	for (size_t i = 0; i < todo.n && todo.n < 1000000; i++)
+		add_children(&todo, todo.p[i]);
+	for (size_t i = 1; i < todo.n; i++) {
 		struct proc_stat ps;
-		if (proc_stat(todo[i], &ps) != 0 || ps.pgrp == v->pid)
+		if (proc_stat(todo.p[i], &ps) != 0 || ps.pgrp == v->pid || ps.state == 'Z')
 			continue;
 		bool seen = false;
-		for (int k = 0; k < v->nextra; k++)
-			seen |= v->extra[k] == todo[i];
-		if (!seen && v->nextra < MAX_EXTRA) {
-			v->extra_start[v->nextra] = ps.starttime;
-			v->extra[v->nextra++] = todo[i];
+		for (size_t k = 0; k < v->nextra && !seen; k++)
+			seen = v->extra[k].pid == todo.p[i];
+		if (seen)
+			continue;
+		if (v->nextra == v->extra_cap) {
+			v->extra_cap = v->extra_cap ? v->extra_cap * 2 : 8;
+			v->extra = xrealloc(v->extra, v->extra_cap * sizeof *v->extra);
 		}
+		v->extra[v->nextra].pid = todo.p[i];
+		v->extra[v->nextra++].start = ps.starttime;
 	}
-	free(todo);
+	free(todo.p);
 }
 
 /* Signal the extras that are still the processes we saw. */
 static void signal_extras(struct svc *v, int sig)
 {
-	for (int i = 0; i < v->nextra; i++) {
+	for (size_t i = 0; i < v->nextra; i++) {
 		struct proc_stat ps;
-		if (proc_stat(v->extra[i], &ps) == 0 && ps.starttime == v->extra_start[i] && ps.state != 'Z') {
-			kill(-v->extra[i], sig);
-			kill(v->extra[i], sig);
+		pid_t p = v->extra[i].pid;
+		if (proc_stat(p, &ps) == 0 && ps.starttime == v->extra[i].start && ps.state != 'Z') {
+			kill(-p, sig);
+			kill(p, sig);
 		}
 	}
 }
@@ -732,6 +768,14 @@ static void start_next_group(int64_t now)
 /* ---- child exits ---- */
 
 
+static void svc_free(struct svc *v)
+{
+	outlog_close(&v->out);
+	outlog_close(&v->err);
+	free(v->extra);
+	free(v);
+}
+
 static void drop_svc(struct svc *v)
 {
 	for (size_t i = 0; i < nsvc; i++)
@@ -744,8 +788,7 @@ static void drop_svc(struct svc *v)
 	outlog_close(&v->out);
 	if (v->err.pipe >= 0)
 		outlog_drain(&v->err);
-	outlog_close(&v->err);
-	free(v);
+	svc_free(v);
 	generation++;
 }
 
@@ -953,9 +996,7 @@ static void reload(void)
 		} else {
 			removed++;
 			trace(TRACE_INFO, v->id, "removed by reload");
-			outlog_close(&v->out);
-			outlog_close(&v->err);
-			free(v);
+			svc_free(v);
 		}
 	}
 	free(taken);
@@ -1067,6 +1108,10 @@ static int setup_signals(void)
 	for (int s = 1; s < NSIG; s++)
 		if (s != SIGKILL && s != SIGSTOP)
 			sigaction(s, &dfl, NULL);
+	/* A file size limit makes writes fail with EFBIG, handled like a full
+	 * disk; its signal must not end the supervisor. */
+	struct sigaction ign = {.sa_handler = SIG_IGN};
+	sigaction(SIGXFSZ, &ign, NULL);
 	sigset_t set;
 	sigemptyset(&set);
 	for (size_t i = 0; i < sizeof handled / sizeof handled[0]; i++)
@@ -1140,21 +1185,32 @@ static void cleanup_files(void)
 	free(p);
 }
 
-/* Orphans adopted as subreaper that outlived their servers: kill and reap. */
+/* Orphans adopted as subreaper that outlived their servers: kill and reap,
+ * again and again while killing them makes more orphans (bounded). */
 static void kill_adopted(void)
 {
-	pid_t kids[256];
-	int n = proc_children(getpid(), kids, 256);
-	for (int i = 0; i < n; i++) {
-		struct proc_stat ps;
-		if (proc_stat(kids[i], &ps) == 0 && ps.state == 'Z')
-			continue;  /* already dead, only to be reaped */
-		trace(TRACE_WARNING, NULL, "killing leftover process %d", (int)kids[i]);
-		kill(kids[i], SIGKILL);
+	for (int round = 0; round < 100; round++) {
+		struct pidlist kids = {0};
+		add_children(&kids, getpid());
+		if (!kids.n) {
+			free(kids.p);
+			return;
+		}
+		size_t live = 0;
+		for (size_t i = 0; i < kids.n; i++) {
+			struct proc_stat ps;
+			if (proc_stat(kids.p[i], &ps) == 0 && ps.state == 'Z')
+				continue;  /* already dead, only to be reaped */
+			live++;
+			kill(kids.p[i], SIGKILL);
+		}
+		if (live)
+			trace(TRACE_WARNING, NULL, "killed %zu leftover process%s", live, live == 1 ? "" : "es");
+		for (size_t i = 0; i < kids.n; i++)
+			while (waitpid(kids.p[i], NULL, 0) < 0 && errno == EINTR)
+				;
+		free(kids.p);
 	}
-	for (int i = 0; i < n; i++)
-		while (waitpid(kids[i], NULL, 0) < 0 && errno == EINTR)
-			;
 }
 
 static void handle_signals(bool *reload_req)
@@ -1198,6 +1254,8 @@ static int64_t next_deadline(void)
 		CONSIDER(next_group_at);
 	if (phase != PH_STOPPING)
 		CONSIDER(stats_at);
+	if (dirty)
+		CONSIDER(state_retry_at);
 	for (size_t i = 0; i < nsvc; i++)
 		CONSIDER(svcs[i]->deadline);
 #undef CONSIDER
@@ -1241,7 +1299,7 @@ static int run_loop(void)
 			if (!any)
 				break;
 		}
-		if (dirty)
+		if (dirty && (!state_retry_at || mono_ns() >= state_retry_at))
 			write_state();
 		int64_t due = next_deadline();
 		int timeout = -1;
@@ -1507,12 +1565,10 @@ int supervisor_run(const char *registry_opt, bool fg, bool ok_if_running)
 		dprintf(notify_fd, "E1 supervisor stopped while starting\n");
 		close(notify_fd);
 	}
-	for (size_t i = 0; i < nsvc; i++) {
-		outlog_close(&svcs[i]->out);
-		outlog_close(&svcs[i]->err);
-		free(svcs[i]);
-	}
+	for (size_t i = 0; i < nsvc; i++)
+		svc_free(svcs[i]);
 	free(svcs);
+	free(pidtab);
 	for (size_t i = 0; i < n_old; i++)
 		registry_free(old_regs[i]);
 	free(old_regs);

@@ -81,7 +81,14 @@ static void diag_add(struct ctx *c, int line, bool warning, const char *fmt, va_
 		buf_puts(&c->d->text, "warning: ");
 	char msg[600];
 	vsnprintf(msg, sizeof msg, fmt, ap);
-	buf_puts(&c->d->text, msg);
+	/* One message, one line: a value or a mini-XML message quoting the file
+	 * may hold a newline or other control character; show it as \xNN. */
+	for (const char *m = msg; *m; m++) {
+		if ((unsigned char)*m < 0x20 || *m == 0x7f)
+			buf_printf(&c->d->text, "\\x%02x", (unsigned char)*m);
+		else
+			buf_add(&c->d->text, m, 1);
+	}
 	buf_puts(&c->d->text, "\n");
 	if (warning)
 		c->d->warnings++;
@@ -305,11 +312,9 @@ static char *raw_text(struct ctx *c, mxml_node_t *el)
 			if (t)
 				buf_puts(&b, t);
 		} else if (is_cdata(n)) {
-			const char *t = mxmlGetElement(n) + 8;
-			size_t len = strlen(t);
-			if (len >= 2 && strcmp(t + len - 2, "]]") == 0)
-				len -= 2;
-			buf_add(&b, t, len);
+			/* "![CDATA[" and the content: the loader has already dropped
+			 * the "]]>", so a "]]" still at the end is content. */
+			buf_puts(&b, mxmlGetElement(n) + 8);
 		} else if (is_element(n)) {
 			err(c, node_line(n), "unexpected element <%s> inside <%s>", mxmlGetElement(n), mxmlGetElement(el));
 			ok = false;
@@ -1340,6 +1345,10 @@ static bool load_into(const char *path, struct diag *d, struct registry *r, stru
 		err(c, 0, "registry is larger than %u bytes", REG_MAX_FILE);
 		return false;
 	}
+	if (e == -EINVAL) {
+		err(c, 0, "cannot read registry: not a regular file");
+		return false;
+	}
 	if (e < 0) {
 		err(c, 0, "cannot read registry: %s", strerror(-e));
 		return false;
@@ -1357,6 +1366,14 @@ static bool load_into(const char *path, struct diag *d, struct registry *r, stru
 	/* after the newline index, which names its line */
 	if (memchr(text, 0, len))
 		err(c, line_of(c, (size_t)((char *)memchr(text, 0, len) - text)), "registry holds a NUL byte");
+	/* 0xFE and 0xFF never occur in UTF-8. mini-XML takes such a pair anywhere
+	 * for a UTF-16 byte order mark and switches encodings mid-file (then reads
+	 * past the end with an undefined shift of EOF). */
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)text[i] >= 0xfe) {
+			err(c, line_of(c, i), "registry is not UTF-8 text (byte 0x%02x)", (unsigned char)text[i]);
+			break;
+		}
 
 	bool ok = false;
 	mxml_node_t *top = NULL;
