@@ -151,7 +151,7 @@ int status_main(int argc, char **argv)
 		struct proc_stat ps;
 		if (s->pid > 0 && proc_stat(s->pid, &ps) == 0 && ps.starttime == s->proc_start) {
 			rows[i].uptime = (now - s->start_boot_ns) / 1000000000;
-			rows[i].rss = proc_tree_rss(s->pid);
+			rows[i].rss = ps.rss_bytes + proc_descendants_rss(s->pid);
 			rows[i].have_rss = true;
 		}
 		if (s->pid <= 0 || strcmp(s->state, "running") != 0)

@@ -13,6 +13,7 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -53,11 +54,13 @@ struct extra {
 	unsigned long long start;  /* /proc starttime: the same process, not a reused pid */
 };
 
-/* One output destination of a server: a file fed from a pipe we read. */
+/* One output destination of a server: a file fed from a pipe we read. The
+ * file is opened for each batch of output rather than held: one fd per server
+ * instead of two (every exec pays for each fd the supervisor holds), and a
+ * rotated or deleted log file is simply created again. */
 struct outlog {
 	struct svc *owner;
 	char *path;            /* owned: registries come and go on reload */
-	int file;              /* -1: not open */
 	int pipe;              /* our read end; -1: none */
 	unsigned long long dropped;
 };
@@ -115,6 +118,10 @@ static unsigned long long pidns;
 static int64_t state_retry_at;  /* a failed state write is retried then */
 
 static void mark(void) { dirty = true; }
+
+/* Signals whose disposition setup_signals changes: servers get them back at
+ * their default. */
+static int changed_sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2, SIGXFSZ, 0};
 
 /* Running servers by pid: an open-addressing table, so that reaping and
  * orphan scans stay O(1) per process with thousands of servers. */
@@ -189,21 +196,24 @@ static void outlog_close(struct outlog *o)
 {
 	if (o->pipe >= 0)
 		close(o->pipe);
-	if (o->file >= 0)
-		close(o->file);
-	o->pipe = o->file = -1;
+	o->pipe = -1;
 	free(o->path);
 	o->path = NULL;
 }
 
+/* Open a log for appending, never through a symbolic link someone may have
+ * planted; create its directory if that is what is missing. */
 static int open_logfile(const char *path)
 {
+	const int flags = O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW;
+	int fd = open(path, flags, 0644);
+	if (fd >= 0 || errno != ENOENT)
+		return fd;
 	char *dir = path_dirname(path);
 	char why[256];
 	(void)rundir_prepare(dir, why, sizeof why);  /* open() below reports failure */
 	free(dir);
-	/* Never through a symbolic link someone may have planted. */
-	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW, 0644);
+	return open(path, flags, 0644);
 }
 
 /* Move what the server wrote into its log file; when the file cannot take it
@@ -211,6 +221,7 @@ static int open_logfile(const char *path)
 static void outlog_drain(struct outlog *o)
 {
 	static char buf[65536];
+	int file = -1;
 	for (;;) {
 		ssize_t n = read(o->pipe, buf, sizeof buf);
 		if (n < 0 && errno == EINTR)
@@ -220,12 +231,14 @@ static void outlog_drain(struct outlog *o)
 				close(o->pipe);
 				o->pipe = -1;
 			}
-			return;
+			break;
 		}
-		if (o->file < 0 || write_full(o->file, buf, (size_t)n) != 0) {
+		if (file < 0)
+			file = open_logfile(o->path);
+		if (file < 0 || write_full(file, buf, (size_t)n) != 0) {
 			if (!o->dropped)
 				trace(TRACE_ERROR, o->owner->id, "cannot write %s: %s; dropping output", o->path,
-				      o->file < 0 ? "not open" : strerror(errno));
+				      strerror(errno));
 			o->dropped += (unsigned long long)n;
 		} else if (o->dropped) {
 			trace(TRACE_WARNING, o->owner->id, "%s writable again; %llu bytes of output were lost", o->path,
@@ -233,6 +246,8 @@ static void outlog_drain(struct outlog *o)
 			o->dropped = 0;
 		}
 	}
+	if (file >= 0)
+		close(file);
 }
 
 /* Prepare fd for one stream: "-" keeps ours (-1); else a pipe into the file. */
@@ -246,9 +261,6 @@ static int outlog_prepare(struct svc *v, struct outlog *o, const char *path, cha
 		}
 	}
 	if (o->path && strcmp(o->path, path) != 0) {
-		if (o->file >= 0)
-			close(o->file);
-		o->file = -1;
 		free(o->path);
 		o->path = NULL;
 	}
@@ -257,13 +269,13 @@ static int outlog_prepare(struct svc *v, struct outlog *o, const char *path, cha
 		o->path = xstrdup(path);
 	if (strcmp(path, "-") == 0)
 		return -1;
-	if (o->file < 0) {
-		o->file = open_logfile(path);
-		if (o->file < 0) {
-			snprintf(why, n, "log %s: %s", path, strerror(errno));
-			return -2;
-		}
+	/* Find out now, not at the first output, if the log cannot be written. */
+	int f = open_logfile(path);
+	if (f < 0) {
+		snprintf(why, n, "log %s: %s", path, strerror(errno));
+		return -2;
 	}
+	close(f);
 	int pp[2];
 	if (pipe2(pp, O_CLOEXEC) != 0) {
 		snprintf(why, n, "pipe: %s", strerror(errno));
@@ -295,19 +307,18 @@ static void reopen_logs(void)
 			close(fd);
 		}
 	}
+	/* Servers' logs are opened for each batch of output; create them now so
+	 * that a rotated file is back in place at once. */
 	for (size_t i = 0; i < nsvc; i++) {
 		struct outlog *os[2] = {&svcs[i]->out, &svcs[i]->err};
 		for (int k = 0; k < 2; k++) {
-			struct outlog *o = os[k];
-			if (o->file < 0 || !o->path)
+			if (!os[k]->path || strcmp(os[k]->path, "-") == 0 || (k == 1 && os[1]->pipe < 0))
 				continue;
-			int fd = open_logfile(o->path);
-			if (fd < 0) {
-				trace(TRACE_ERROR, svcs[i]->id, "cannot reopen %s: %s", o->path, strerror(errno));
-				continue;
-			}
-			close(o->file);
-			o->file = fd;
+			int fd = open_logfile(os[k]->path);
+			if (fd < 0)
+				trace(TRACE_ERROR, svcs[i]->id, "cannot reopen %s: %s", os[k]->path, strerror(errno));
+			else
+				close(fd);
 		}
 	}
 	trace(TRACE_INFO, NULL, "log files reopened");
@@ -392,11 +403,13 @@ static void spawn(struct svc *v, int64_t now)
 		.default_dir = v->reg->dir,
 		.pdeathsig = s->stop_signal,
 		.nofile_soft = nofile_soft,
+		.reset = changed_sigs,
+		.nreset = sizeof changed_sigs / sizeof changed_sigs[0],
 	};
 	int ofd = outlog_prepare(v, &v->out, s->stdout_path, why, sizeof why), efd = ofd;
 	if (ofd != -2 && strcmp(s->stderr_path, s->stdout_path) != 0)
 		efd = outlog_prepare(v, &v->err, s->stderr_path, why, sizeof why);
-	else if (v->err.pipe >= 0 || v->err.file >= 0)
+	else if (v->err.pipe >= 0 || v->err.path)
 		outlog_close(&v->err);
 	pid_t pid = -1;
 	if (ofd != -2 && efd != -2) {
@@ -536,21 +549,39 @@ static void add_children(struct pidlist *l, pid_t pid)
 		pidlist_add(l, buf[i]);
 }
 
+/* Our children that are no server's main process: orphans we adopted. Read
+ * once per reap pass (a mass exit would otherwise read the list once per
+ * server), else afresh. */
+static struct pidlist adopted;
+static bool in_reap, adopted_valid;
+
+static const struct pidlist *adopted_children(void)
+{
+	if (adopted_valid)
+		return &adopted;
+	static pid_t buf[8192];
+	int k = proc_children(getpid(), buf, 8192);
+	adopted.n = 0;
+	for (int i = 0; i < k; i++)
+		if (!find_pid(buf[i]))
+			pidlist_add(&adopted, buf[i]);
+	adopted_valid = in_reap;
+	return &adopted;
+}
+
 /* Descendants of the server that are not in its process group: setsid'd
  * children still below it, and orphans of it that we adopted as subreaper
  * (recognised by their environment marker). No cap: a server may have
  * thousands. */
 static void collect_extras(struct svc *v)
 {
-	struct pidlist todo = {0}, ours = {0};
+	static struct pidlist todo;  /* kept: no allocation per exit */
+	todo.n = 0;
 	pidlist_add(&todo, v->pid);
-	add_children(&ours, getpid());
-	/* Adopted orphans exist only if we have more children than servers run. */
-	if (ours.n > pidused)
-		for (size_t i = 0; i < ours.n; i++)
-			if (!find_pid(ours.p[i]) && marked_for(ours.p[i], v->id))
-				pidlist_add(&todo, ours.p[i]);
-	free(ours.p);
+	const struct pidlist *ours = adopted_children();
+	for (size_t i = 0; i < ours->n; i++)
+		if (marked_for(ours->p[i], v->id))
+			pidlist_add(&todo, ours->p[i]);
 	for (size_t i = 0; i < todo.n && todo.n < 1000000; i++)
 		add_children(&todo, todo.p[i]);
 	for (size_t i = 1; i < todo.n; i++) {
@@ -569,7 +600,6 @@ static void collect_extras(struct svc *v)
 		v->extra[v->nextra].pid = todo.p[i];
 		v->extra[v->nextra++].start = ps.starttime;
 	}
-	free(todo.p);
 }
 
 /* Signal the extras that are still the processes we saw. */
@@ -847,17 +877,35 @@ static void child_exited(pid_t pid, int st, int64_t now)
 	after_unexpected(v, now, false);
 }
 
+/* Reap every exited child first, then handle them: one read of our children
+ * list serves the whole batch. */
 static void reap(int64_t now)
 {
+	static struct {
+		pid_t pid;
+		int st;
+	} *done;
+	static size_t cap;
+	size_t n = 0;
 	for (;;) {
 		int st;
 		pid_t pid = waitpid(-1, &st, WNOHANG);
 		if (pid < 0 && errno == EINTR)
 			continue;
 		if (pid <= 0)
-			return;
-		child_exited(pid, st, now);
+			break;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			done = xrealloc(done, cap * sizeof *done);
+		}
+		done[n].pid = pid;
+		done[n++].st = st;
 	}
+	in_reap = true;
+	adopted_valid = false;
+	for (size_t i = 0; i < n; i++)
+		child_exited(done[i].pid, done[i].st, now);
+	in_reap = adopted_valid = false;
 }
 
 /* ---- reload ---- */
@@ -869,7 +917,7 @@ static struct svc *new_svc(const struct server *s, struct registry *r)
 	v->reg = r;
 	snprintf(v->id, sizeof v->id, "%s", s->id);
 	v->last_status = -1;
-	v->out.file = v->out.pipe = v->err.file = v->err.pipe = -1;
+	v->out.pipe = v->err.pipe = -1;
 	v->out.owner = v->err.owner = v;
 	return v;
 }
@@ -1104,10 +1152,14 @@ static void noop(int sig) { (void)sig; }
  * default disposition so that servers inherit clean ones. */
 static int setup_signals(void)
 {
-	struct sigaction dfl = {.sa_handler = SIG_DFL};
+	/* Raw system call: libc refuses its own internal real-time signals, and
+	 * an ignored one would pass to every server through exec. An all-zero
+	 * kernel sigaction is SIG_DFL, no flags, empty mask, on every layout. */
 	for (int s = 1; s < NSIG; s++)
-		if (s != SIGKILL && s != SIGSTOP)
-			sigaction(s, &dfl, NULL);
+		if (s != SIGKILL && s != SIGSTOP) {
+			unsigned long ksa[4] = {0};
+			(void)syscall(SYS_rt_sigaction, s, ksa, NULL, (size_t)8);
+		}
 	/* A file size limit makes writes fail with EFBIG, handled like a full
 	 * disk; its signal must not end the supervisor. */
 	struct sigaction ign = {.sa_handler = SIG_IGN};
@@ -1124,6 +1176,7 @@ static int setup_signals(void)
 		if (handled[i] != SIGCHLD && handled[i] != SIGPIPE)
 			sigaction(handled[i], &sa, NULL);
 	sigaction(CMD_SIGNAL, &sa, NULL);
+	changed_sigs[sizeof changed_sigs / sizeof changed_sigs[0] - 1] = CMD_SIGNAL;  /* not a constant in musl */
 	if (sigprocmask(SIG_BLOCK, &set, NULL) != 0)
 		return -1;
 	sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);

@@ -91,23 +91,43 @@ int proc_children(pid_t pid, pid_t *out, int max)
 	return n;
 }
 
-uint64_t proc_tree_rss(pid_t pid)
+/* Walk pid's descendants breadth-first; a small stack array serves the
+ * usual few processes without any allocation. */
+uint64_t proc_descendants_rss(pid_t pid)
 {
-	enum { MAX = 4096 };
-	pid_t *todo = xmalloc(MAX * sizeof *todo);
-	int n = 0;
+	enum { SMALL = 256, MAX = 65536 };
+	pid_t small[SMALL], *todo = small;
+	int cap = SMALL, n = proc_children(pid, todo, cap);
+	if (n < 0)
+		return 0;
 	uint64_t sum = 0;
-	todo[n++] = pid;
 	for (int i = 0; i < n; i++) {
 		struct proc_stat ps;
 		if (proc_stat(todo[i], &ps) == 0)
 			sum += ps.rss_bytes;
-		int k = proc_children(todo[i], todo + n, MAX - n);
+		if (n + 64 > cap && cap < MAX) {
+			int ncap = cap * 4;
+			pid_t *big = xmalloc((size_t)ncap * sizeof *big);
+			memcpy(big, todo, (size_t)n * sizeof *big);
+			if (todo != small)
+				free(todo);
+			todo = big;
+			cap = ncap;
+		}
+		int k = proc_children(todo[i], todo + n, cap - n);
 		if (k > 0)
 			n += k;
 	}
-	free(todo);
+	if (todo != small)
+		free(todo);
 	return sum;
+}
+
+uint64_t proc_tree_rss(pid_t pid)
+{
+	struct proc_stat ps;
+	uint64_t own = proc_stat(pid, &ps) == 0 ? ps.rss_bytes : 0;
+	return own + proc_descendants_rss(pid);
 }
 
 unsigned long long proc_pidns(pid_t pid)

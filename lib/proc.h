@@ -19,6 +19,8 @@ int proc_children(pid_t pid, pid_t *out, int max);
 
 /* Resident memory of pid and all its descendants, in bytes. */
 uint64_t proc_tree_rss(pid_t pid);
+/* The same without pid itself (whose stat the caller has read already). */
+uint64_t proc_descendants_rss(pid_t pid);
 
 /* Inode of our pid namespace (0 if unknown). */
 unsigned long long proc_pidns(pid_t pid);

@@ -42,6 +42,7 @@ struct index {
 };
 
 struct ctx {
+	bool config_only;       /* stop after <config> (finding the run directory) */
 	const char *file;       /* as the user named it, for messages */
 	struct diag *d;
 	struct arena *a;        /* where results live */
@@ -1302,6 +1303,8 @@ static void walk(struct ctx *c, mxml_node_t *root, struct registry *r)
 		c->logdir = arena_strdup(c->a, d);
 		free(d);
 	}
+	if (c->config_only)
+		return;  /* enough to find the run directory */
 	if (sec[2])
 		parse_profiles(c, sec[2]);
 	if (sec[3])
@@ -1324,10 +1327,12 @@ static char *abs_path(const char *p)
 	return j;
 }
 
-/* Parse and walk; fills r as far as it gets (rundir even on errors). */
-static bool load_into(const char *path, struct diag *d, struct registry *r, struct ctx *c)
+/* Parse and walk; fills r as far as it gets (rundir even on errors). With
+ * config_only, profiles and servers are not resolved. */
+static bool load_into(const char *path, struct diag *d, struct registry *r, struct ctx *c, bool config_only)
 {
 	memset(c, 0, sizeof *c);
+	c->config_only = config_only;
 	c->file = path;
 	c->d = d;
 	c->a = &r->arena;
@@ -1455,7 +1460,7 @@ struct registry *registry_load(const char *path, struct diag *d)
 {
 	struct registry *r = xcalloc(1, sizeof *r);
 	struct ctx c;
-	if (!load_into(path, d, r, &c)) {
+	if (!load_into(path, d, r, &c, false)) {
 		registry_free(r);
 		return NULL;
 	}
@@ -1512,7 +1517,7 @@ char *registry_rundir_lenient(const char *path)
 	struct registry *r = xcalloc(1, sizeof *r);
 	struct diag d = {0};
 	struct ctx c;
-	load_into(path, &d, r, &c);
+	load_into(path, &d, r, &c, true);
 	char *res = c.rundir ? xstrdup(c.rundir) : scan_temp(path);
 	registry_free(r);
 	diag_free(&d);

@@ -186,9 +186,8 @@ static _Noreturn void child(const struct prep *p)
 	struct sigaction dfl;
 	memset(&dfl, 0, sizeof dfl);
 	dfl.sa_handler = SIG_DFL;
-	for (int sig = 1; sig < NSIG; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
-			sigaction(sig, &dfl, NULL);
+	for (int i = 0; i < r->nreset; i++)
+		sigaction(r->reset[i], &dfl, NULL);
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
@@ -211,13 +210,16 @@ pid_t spawn_server(const struct spawn_req *r, char *why, size_t n)
 		snprintf(why, n, "pipe: %s", strerror(errno));
 		return -1;
 	}
-	p.nullfd = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (p.nullfd < 0) {
+	static int nullfd = -1;  /* opened once, kept */
+	if (nullfd < 0)
+		nullfd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (nullfd < 0) {
 		snprintf(why, n, "/dev/null: %s", strerror(errno));
 		close(pipefd[0]);
 		close(pipefd[1]);
 		return -1;
 	}
+	p.nullfd = nullfd;
 	p.errfd = pipefd[1];
 	char *uname = NULL, *home = NULL;
 	if (p.have_uid) {
@@ -239,7 +241,6 @@ pid_t spawn_server(const struct spawn_req *r, char *why, size_t n)
 		child(&p);
 	int fork_errno = errno;
 	close(pipefd[1]);
-	close(p.nullfd);
 	free_env(p.envp);
 	if (pid < 0) {
 		close(pipefd[0]);

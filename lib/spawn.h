@@ -15,6 +15,8 @@ struct spawn_req {
 	int out_fd, err_fd;        /* become fds 1 and 2; -1 keeps the supervisor's */
 	int pdeathsig;             /* 0: none */
 	unsigned long nofile_soft; /* RLIMIT_NOFILE soft limit to restore; 0 keeps */
+	const int *reset;          /* signals whose disposition the caller changed: */
+	int nreset;                /* the child sets them back to default */
 };
 
 /* Returns the new pid, or -1 with why set ("exec /x: No such file or

@@ -2,9 +2,9 @@
 # Security: credentials, inherited fds and environment of servers; another
 # user's client; planted symbolic links; argv passed without a shell.
 . "$(dirname "$0")/lib.sh"
-plan 14
+plan 16
 if [ "$(id -u)" != 0 ] || ! id nobody >/dev/null 2>&1; then
-	for i in $(seq 14); do skip "needs root and a nobody user"; done
+	for i in $(seq 16); do skip "needs root and a nobody user"; done
 	exit 0
 fi
 mkdir -p "$T/log"
@@ -26,6 +26,8 @@ is "$(awk '/^Uid:/ {print $2}' /proc/"$pu"/status)" "$(id -u nobody)" "server ru
 is "$(awk '/^Gid:/ {print $2}' /proc/"$pu"/status)" "$(id -g nobody)" "with nobody's primary group"
 is "$(awk '/^Groups:/ {$1=""; print $0}' /proc/"$pu"/status | tr -d ' ')" "$(id -g nobody)" "supplementary groups reset to the primary group"
 is "$(ls /proc/"$pu"/fd | sort -n | tr '\n' ' ')" "0 1 2 " "server inherits no fd beyond 0-2"
+is "$(awk '/^SigBlk:/ {print $2}' /proc/"$pu"/status)" 0000000000000000 "server starts with no signal blocked"
+is "$(awk '/^SigIgn:/ {print $2}' /proc/"$pu"/status)" 0000000000000000 "and no signal ignored (SIGXFSZ, ignored by the supervisor, included)"
 envof() { tr '\0' '\n' </proc/"$pu"/environ; }
 like "$(envof)" "(^|$(printf '\n'))USER=nobody" "USER is the server's user"
 like "$(envof)" "HOME=$(getent passwd nobody | cut -d: -f6)" "HOME is the user's home"
