@@ -814,8 +814,8 @@ static void drop_svc(struct svc *v)
 			nsvc--;
 			break;
 		}
-	outlog_drain(&v->out);
-	outlog_close(&v->out);
+	if (v->out.pipe >= 0)
+		outlog_drain(&v->out);
 	if (v->err.pipe >= 0)
 		outlog_drain(&v->err);
 	svc_free(v);
@@ -1394,6 +1394,7 @@ static int daemonize(bool ok_if_running)
 	int pp[2];
 	if (pipe2(pp, O_CLOEXEC) != 0)
 		die_(EX_FAIL, "supervisor: pipe: %s", strerror(errno));
+	fflush(NULL);  /* else the daemon would write the client's buffered output again */
 	pid_t pid = fork();
 	if (pid < 0)
 		die_(EX_FAIL, "supervisor: fork: %s", strerror(errno));

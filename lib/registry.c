@@ -21,6 +21,7 @@
 #define MAX_VAR_DEPTH 8        /* SV:: values may refer to other variables */
 #define MAX_EXPANSION (8u << 20) /* bytes made by SV:: substitution in one load */
 #define MAX_PRIORITY  1000000u
+#define MAX_ATTRS     256      /* per element */
 #define MAX_COUNT     1000000u
 
 /* ---- loading context ---- */
@@ -1379,6 +1380,21 @@ static bool load_into(const char *path, struct diag *d, struct registry *r, stru
 			err(c, line_of(c, i), "registry is not UTF-8 text (byte 0x%02x)", (unsigned char)text[i]);
 			break;
 		}
+	/* mini-XML's time grows with the square of an element's attribute
+	 * count: refuse absurd counts before parsing (a reload must not stall
+	 * the daemon). An '=' between '<' and '>' counts as an attribute. */
+	size_t eqs = 0, tag = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (text[i] == '<') {
+			eqs = 0;
+			tag = i;
+		} else if (text[i] == '>') {
+			eqs = 0;
+		} else if (text[i] == '=' && ++eqs > MAX_ATTRS) {
+			err(c, line_of(c, tag), "an element with more than %d attributes", MAX_ATTRS);
+			break;
+		}
+	}
 
 	bool ok = false;
 	mxml_node_t *top = NULL;
