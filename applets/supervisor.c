@@ -54,6 +54,11 @@ struct extra {
 	unsigned long long start;  /* /proc starttime: the same process, not a reused pid */
 };
 
+struct extralist {
+	struct extra *p;
+	size_t n, cap;
+};
+
 /* One output destination of a server: a file fed from a pipe we read. The
  * file is opened for each batch of output rather than held: one fd per server
  * instead of two (every exec pays for each fd the supervisor holds), and a
@@ -85,8 +90,7 @@ struct svc {
 	bool killed;
 	bool started_once;
 	enum after after;
-	struct extra *extra;           /* descendants outside the process group */
-	size_t nextra, extra_cap;
+	struct extralist extras;       /* descendants outside the process group */
 	struct outlog out, err;        /* err.path NULL: shares out */
 };
 
@@ -428,7 +432,7 @@ static void spawn(struct svc *v, int64_t now)
 	v->start_boot = boot_ns();
 	v->deadline = 0;
 	v->stop_asked = v->killed = false;
-	v->nextra = 0;
+	v->extras.n = 0;
 	v->after = AFTER_NOTHING;
 	mark();
 	if (pid < 0) {
@@ -569,50 +573,60 @@ static const struct pidlist *adopted_children(void)
 	return &adopted;
 }
 
-/* Descendants of the server that are not in its process group: setsid'd
- * children still below it, and orphans of it that we adopted as subreaper
- * (recognised by their environment marker). No cap: a server may have
- * thousands. */
-static void collect_extras(struct svc *v)
+/* Descendants of a server instance (main process root, alive or not) that
+ * are not in its process group: setsid'd children still below it, and
+ * orphans of it that we adopted as subreaper (recognised by their
+ * environment marker). Added to l. No cap: a server may have thousands. */
+static void collect_into(const char *id, pid_t root, struct extralist *l)
 {
 	static struct pidlist todo;  /* kept: no allocation per exit */
 	todo.n = 0;
-	pidlist_add(&todo, v->pid);
+	pidlist_add(&todo, root);
 	const struct pidlist *ours = adopted_children();
 	for (size_t i = 0; i < ours->n; i++)
-		if (marked_for(ours->p[i], v->id))
+		if (marked_for(ours->p[i], id))
 			pidlist_add(&todo, ours->p[i]);
 	for (size_t i = 0; i < todo.n && todo.n < 1000000; i++)
 		add_children(&todo, todo.p[i]);
 	for (size_t i = 1; i < todo.n; i++) {
 		struct proc_stat ps;
-		if (proc_stat(todo.p[i], &ps) != 0 || ps.pgrp == v->pid || ps.state == 'Z')
+		if (proc_stat(todo.p[i], &ps) != 0 || ps.pgrp == root || ps.state == 'Z')
 			continue;
 		bool seen = false;
-		for (size_t k = 0; k < v->nextra && !seen; k++)
-			seen = v->extra[k].pid == todo.p[i];
+		for (size_t k = 0; k < l->n && !seen; k++)
+			seen = l->p[k].pid == todo.p[i];
 		if (seen)
 			continue;
-		if (v->nextra == v->extra_cap) {
-			v->extra_cap = v->extra_cap ? v->extra_cap * 2 : 8;
-			v->extra = xrealloc(v->extra, v->extra_cap * sizeof *v->extra);
+		if (l->n == l->cap) {
+			l->cap = l->cap ? l->cap * 2 : 8;
+			l->p = xrealloc(l->p, l->cap * sizeof *l->p);
 		}
-		v->extra[v->nextra].pid = todo.p[i];
-		v->extra[v->nextra++].start = ps.starttime;
+		l->p[l->n].pid = todo.p[i];
+		l->p[l->n++].start = ps.starttime;
 	}
 }
 
-/* Signal the extras that are still the processes we saw. */
-static void signal_extras(struct svc *v, int sig)
+static void collect_extras(struct svc *v)
 {
-	for (size_t i = 0; i < v->nextra; i++) {
+	collect_into(v->id, v->pid, &v->extras);
+}
+
+/* Signal the listed processes that are still the ones we saw. */
+static void signal_list(const struct extralist *l, int sig)
+{
+	for (size_t i = 0; i < l->n; i++) {
 		struct proc_stat ps;
-		pid_t p = v->extra[i].pid;
-		if (proc_stat(p, &ps) == 0 && ps.starttime == v->extra[i].start && ps.state != 'Z') {
+		pid_t p = l->p[i].pid;
+		if (proc_stat(p, &ps) == 0 && ps.starttime == l->p[i].start && ps.state != 'Z') {
 			kill(-p, sig);
 			kill(p, sig);
 		}
 	}
+}
+
+static void signal_extras(struct svc *v, int sig)
+{
+	signal_list(&v->extras, sig);
 }
 
 static void begin_stop(struct svc *v, int64_t now, int64_t timeout)
@@ -802,7 +816,7 @@ static void svc_free(struct svc *v)
 {
 	outlog_close(&v->out);
 	outlog_close(&v->err);
-	free(v->extra);
+	free(v->extras.p);
 	free(v);
 }
 
@@ -837,19 +851,20 @@ static void child_exited(pid_t pid, int st, int64_t now)
 		trace(TRACE_DEBUG, NULL, "reaped orphan %d", (int)pid);
 		return;
 	}
-	char how[32];
+	char how[32], id[REG_ID_MAX + 1];
 	fill_exit(how, sizeof how, st);
-	/* Nothing of the server stays behind its main process: what is left of
-	 * its group, and descendants that left the group (found before the group
-	 * dies, while they are still below a living member or adopted by us). */
+	snprintf(id, sizeof id, "%s", v->id);  /* v may be dropped below */
 	pid_remove(v);
-	collect_extras(v);
+	/* The escapees found at stop time go with the old instance; the next
+	 * instance starts with an empty list (buffers swapped, not freed). */
+	static struct extralist gone;
+	struct extralist t = v->extras;
+	v->extras = gone;
+	v->extras.n = 0;
+	gone = t;
 	v->pid = 0;
 	v->last_status = st;
 	v->deadline = 0;
-	kill(-pid, SIGKILL);
-	signal_extras(v, SIGKILL);
-	v->nextra = 0;
 	mark();
 	if (v->state == S_STOPPING) {
 		double up = (double)(now - v->start_mono) / SEC;
@@ -858,23 +873,27 @@ static void child_exited(pid_t pid, int st, int64_t now)
 		else
 			trace(TRACE_WARNING, v->id, "stopped uncleanly (%s)", how);
 		v->state = S_STOPPED;
-		if (phase == PH_STOPPING)
-			return;
-		if (v->after == AFTER_REMOVE) {
+		if (phase != PH_STOPPING && v->after == AFTER_REMOVE) {
 			trace(TRACE_INFO, v->id, "removed from the registry");
 			drop_svc(v);
-		} else if (v->after == AFTER_START) {
+		} else if (phase != PH_STOPPING && v->after == AFTER_START) {
 			v->quick_deaths = 0;
 			start_svc(v, now);
 		}
-		return;
+	} else {
+		trace(TRACE_WARNING, v->id, "exited unexpectedly (%s) after %.1f s", how,
+		      (double)(now - v->start_mono) / SEC);
+		if (phase == PH_STOPPING)
+			v->state = S_STOPPED;
+		else
+			after_unexpected(v, now, false);
 	}
-	trace(TRACE_WARNING, v->id, "exited unexpectedly (%s) after %.1f s", how, (double)(now - v->start_mono) / SEC);
-	if (phase == PH_STOPPING) {
-		v->state = S_STOPPED;
-		return;
-	}
-	after_unexpected(v, now, false);
+	/* Restart first, then clear away what the old instance left: the rest
+	 * of its process group, and descendants that escaped it (found before
+	 * the group dies, while still below a living member or adopted by us). */
+	collect_into(id, pid, &gone);
+	kill(-pid, SIGKILL);
+	signal_list(&gone, SIGKILL);
 }
 
 /* Reap every exited child first, then handle them: one read of our children
