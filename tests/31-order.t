@@ -6,18 +6,6 @@
 . "$(dirname "$0")/lib.sh"
 plan 13
 ST=$T/stamps
-# Every server process of this test carries IS_TEST_T=$T in its environment:
-# at exit, kill (by pid) any that a failed run may have left behind.
-MARK="<environment><variable name=\"IS_TEST_T\">$T</variable></environment>"
-REG_EXTRA=$MARK
-kill_marked() {
-	local f p
-	for f in $(grep -lzx "IS_TEST_T=$T" /proc/[0-9]*/environ 2>/dev/null); do
-		p=${f#/proc/}; p=${p%/environ}
-		kill -KILL "$p" 2>/dev/null
-	done
-}
-trap 'kill_marked; _cleanup' EXIT
 reg_write <<EOF2
 a 1 0 5 --stamp $ST
 b 1 1 5 --stamp $ST

@@ -6,18 +6,6 @@
 . "$(dirname "$0")/lib.sh"
 plan 33
 ST=$T/stamps
-# Every server process of this test carries IS_TEST_T=$T in its environment:
-# at exit, kill (by pid) any that a failed run may have left behind.
-MARK="<environment><variable name=\"IS_TEST_T\">$T</variable></environment>"
-REG_EXTRA=$MARK
-kill_marked() {
-	local f p
-	for f in $(grep -lzx "IS_TEST_T=$T" /proc/[0-9]*/environ 2>/dev/null); do
-		p=${f#/proc/}; p=${p%/environ}
-		kill -KILL "$p" 2>/dev/null
-	done
-}
-trap 'kill_marked; _cleanup' EXIT
 # srv_xml ID XML: add XML to one server of $REG.
 srv_xml() { sed -i "s|<server id=\"$1\">|&$2|" "$REG"; }
 # starts ID: the ns start stamps of server ID, one a line.
@@ -31,7 +19,7 @@ ctxt() { awk '/^(voluntary|nonvoluntary)_ctxt_switches/ { n += $2 } END { print 
 HZ=$(getconf CLK_TCK)
 
 # ---- 1. backoff: delays 0, 0.1, 0.2, 0.4, 0.8, 1.6 s, then the 2 s cap ----
-REG_EXTRA="$MARK<restartDelayMax>2</restartDelayMax>" reg_write <<EOF2
+REG_EXTRA="<restartDelayMax>2</restartDelayMax>" reg_write <<EOF2
 crash 1 0 5 --stamp $ST --exit 1
 steady 1 0 5
 EOF2

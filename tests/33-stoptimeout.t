@@ -6,17 +6,6 @@
 # their server; exit 128+TERM after a stop request is a clean stop.
 . "$(dirname "$0")/lib.sh"
 plan 24
-# Every server process of this test carries IS_TEST_T=$T in its environment,
-# and the supervisor marks each with IMAGESERVING_SERVER=ID.
-REG_EXTRA="<environment><variable name=\"IS_TEST_T\">$T</variable></environment>"
-kill_marked() {
-	local f p
-	for f in $(grep -lzx "IS_TEST_T=$T" /proc/[0-9]*/environ 2>/dev/null); do
-		p=${f#/proc/}; p=${p%/environ}
-		kill -KILL "$p" 2>/dev/null
-	done
-}
-trap 'kill_marked; _cleanup' EXIT
 # procs_of ID: live processes of server ID (wherever they went).
 procs_of() {
 	local f p

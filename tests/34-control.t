@@ -12,17 +12,6 @@ live() { [ -n "$1" ] && [ "$1" != 0 ] && alive "$1"; }
 # Track every current server's process group for cleanup at exit (if the
 # daemon dies, what its servers leave behind is killed by pgid, never by name).
 track_servers() { local s p; for s in a b c d; do p=$(spid $s); [ -n "$p" ] && [ "$p" != 0 ] && track -"$p"; done; }
-# Every server process of this test carries IS_TEST_T=$T in its environment:
-# at exit, kill (by pid) any the state file never named (a daemon that died).
-REG_EXTRA="<environment><variable name=\"IS_TEST_T\">$T</variable></environment>"
-kill_marked() {
-	local f p
-	for f in $(grep -lzx "IS_TEST_T=$T" /proc/[0-9]*/environ 2>/dev/null); do
-		p=${f#/proc/}; p=${p%/environ}
-		kill -KILL "$p" 2>/dev/null
-	done
-}
-trap 'kill_marked; _cleanup' EXIT
 ids_pids() { for s in a b c; do printf '%s=%s ' "$s" "$(spid $s)"; done; }
 reg_write <<EOF2
 a 1 1 5

@@ -47,9 +47,22 @@ wait_for() {
 alive() { kill -0 "$1" 2>/dev/null && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
 dead() { ! alive "$1"; }
 
+# Every server a test registers carries IS_TEST_T=$T in its environment (see
+# reg_write): at exit, whatever is left of them is killed, by pid, even
+# processes no state file named (a daemon that died, an escaped grandchild).
+TEST_MARK="<environment><variable name=\"IS_TEST_T\">$T</variable></environment>"
+kill_marked() {
+	local f p
+	for f in $(grep -lzx "IS_TEST_T=$T" /proc/[0-9]*/environ 2>/dev/null); do
+		p=${f#/proc/}; p=${p%/environ}
+		kill -KILL "$p" 2>/dev/null
+	done
+}
+
 _cleanup() {
 	local p
 	for p in $_pids; do kill -KILL -- "$p" 2>/dev/null; done
+	kill_marked
 	# Stop any supervisor this test left behind (daemon mode too), by the
 	# pid in its pid file, if that pid is still this binary.
 	for f in "$T"/*/supervisor.pid "$T"/supervisor.pid; do
@@ -87,7 +100,7 @@ reg_write() {
 			echo "<server id=\"$id\"><executable>$SRV</executable><arguments><argument>$id</argument>"
 			for a in $args; do echo "<argument>$a</argument>"; done
 			echo "</arguments><startPriority>$prio</startPriority><startDelay>$delay</startDelay>"
-			echo "<stopTimeout>$stop</stopTimeout>${REG_EXTRA:-}</server>"
+			echo "<stopTimeout>$stop</stopTimeout>$TEST_MARK${REG_EXTRA:-}</server>"
 		done
 		echo "</servers></supervisor>"
 	} >"$REG"
