@@ -42,6 +42,8 @@ const char supervisor_usage[] =
 #define SEC (1000000000LL)
 #define BACKOFF_BASE (100 * MS)
 
+/* S_STARTING belongs to the health checks (not run yet): until then a server
+ * is running as soon as its exec succeeded. */
 enum sstate { S_STOPPED, S_STARTING, S_RUNNING, S_BACKOFF, S_STOPPING, S_FATAL };
 static const char *state_names[] = {"stopped", "starting", "running", "backoff", "stopping", "fatal"};
 
@@ -1032,7 +1034,7 @@ static void reload(void)
 				v->next_cfg = s;
 				v->next_reg = nr;
 				v->after = AFTER_START;
-				begin_stop(v, now, (int64_t)v->cfg->stop_timeout * SEC);
+				begin_stop(v, now, server_stop_timeout(v));
 			} else if (alive(v)) {
 				v->next_cfg = s;
 				v->next_reg = nr;
@@ -1058,7 +1060,7 @@ static void reload(void)
 			v->after = AFTER_REMOVE;
 			v->next_cfg = NULL;
 			v->next_reg = NULL;
-			begin_stop(v, now, (int64_t)v->cfg->stop_timeout * SEC);
+			begin_stop(v, now, server_stop_timeout(v));
 			nv[n++] = v;
 		} else {
 			removed++;
