@@ -39,12 +39,17 @@ endif
 OBJDIR    := $(BUILD)/$(FLAVOR)
 MXMLDIR   := $(BUILD)/mxml-$(FLAVOR)
 
-SRCS      := main.c $(wildcard applets/*.c) $(wildcard lib/*.c)
+# Sources by directory: the daemon, the libraries (lib/registry/ is the only
+# user of mxml.h), the applets. Header dependencies come from -MMD.
+LIB_SRCS  := $(wildcard lib/*.c) $(wildcard lib/registry/*.c)
+DMN_SRCS  := $(wildcard daemon/*.c)
+SRCS      := main.c $(wildcard applets/*.c) $(DMN_SRCS) $(LIB_SRCS)
 OBJS      := $(SRCS:%.c=$(OBJDIR)/%.o)
-LIBOBJS   := $(filter $(OBJDIR)/lib/%,$(OBJS))
-HDRS      := $(wildcard lib/*.h) applets/applets.h
+LIBOBJS   := $(LIB_SRCS:%.c=$(OBJDIR)/%.o)
+DMNOBJS   := $(DMN_SRCS:%.c=$(OBJDIR)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNITS     := $(UNIT_SRCS:tests/unit/%.c=$(OBJDIR)/tests/%)
+DEPFLAGS  := -MMD -MP
 
 .PHONY: all deps run test sanitize install clean distclean check-tools units clang FORCE
 .DELETE_ON_ERROR:
@@ -63,27 +68,39 @@ ifneq ($(FLAVOR),asan)
 	@command -v $(XCC) >/dev/null 2>&1 || tools/deps.sh --musl
 endif
 
-# mini-XML built from source with the same compiler as the binary.
-$(MXMLDIR)/libmxml.a: | $(MXML_SRC)/mxml.h check-tools
-	rm -rf $(MXMLDIR) && mkdir -p $(BUILD) && cp -R $(MXML_SRC) $(MXMLDIR)
-	cd $(MXMLDIR) && CC="$(XCC)" CFLAGS="$(XCFLAGS)" LDFLAGS="$(XLDFLAGS)" \
+# $(call build_mxml,DIR,CC-VAR,CFLAGS-VAR,LDFLAGS-VAR): mini-XML from
+# $(MXML_SRC) into DIR with the given compiler and flags (variable names, not
+# values, are passed: the flags hold commas). The one recipe for every flavour
+# (release, sanitizer, clang, fuzz, valgrind).
+define build_mxml
+	rm -rf $(1) && mkdir -p $(BUILD) && cp -R $(MXML_SRC) $(1)
+	cd $(1) && CC="$($(2))" CFLAGS="$($(3))" LDFLAGS="$($(4))" \
 	    ./configure --disable-shared --disable-threads >configure.out 2>&1 || \
 	    { cat configure.out; exit 1; }
-	$(MAKE) -C $(MXMLDIR) libmxml.a >/dev/null
+	$(MAKE) -C $(1) libmxml.a >/dev/null
+endef
+
+# mini-XML built from source with the same compiler as the binary.
+$(MXMLDIR)/libmxml.a: | $(MXML_SRC)/mxml.h check-tools
+	$(call build_mxml,$(MXMLDIR),XCC,XCFLAGS,XLDFLAGS)
 
 # ---- our code ------------------------------------------------------------
-$(OBJDIR)/%.o: %.c $(HDRS) $(MXMLDIR)/libmxml.a
+$(OBJDIR)/%.o: %.c $(MXMLDIR)/libmxml.a
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	@$(XCC) $(STD) $(WARN) $(XCFLAGS) -I. -Ilib -I$(MXMLDIR) -c $< -o $@
+	@$(XCC) $(STD) $(WARN) $(DEPFLAGS) $(XCFLAGS) -I. -Ilib -I$(MXMLDIR) -c $< -o $@
 
 $(OUT): $(OBJS) $(MXMLDIR)/libmxml.a
 	@mkdir -p $(dir $@)
 	$(XCC) $(XLDFLAGS) -o $@ $(OBJS) $(MXMLDIR)/libmxml.a
 
-$(OBJDIR)/tests/%: tests/unit/%.c $(LIBOBJS) $(HDRS) $(MXMLDIR)/libmxml.a
+# A unit test links the libraries and the daemon's objects except its entry
+# point (daemon/main.o), so lifecycle code can be driven without processes.
+UNIT_DMNOBJS := $(filter-out $(OBJDIR)/daemon/main.o,$(DMNOBJS))
+$(OBJDIR)/tests/%: tests/unit/%.c $(LIBOBJS) $(UNIT_DMNOBJS) $(MXMLDIR)/libmxml.a
 	@mkdir -p $(dir $@)
-	$(XCC) $(STD) $(WARN) $(XCFLAGS) -I. -Ilib -I$(MXMLDIR) $(XLDFLAGS) -o $@ $< $(LIBOBJS) $(MXMLDIR)/libmxml.a
+	$(XCC) $(STD) $(WARN) $(DEPFLAGS) $(XCFLAGS) -I. -Ilib -I$(MXMLDIR) $(XLDFLAGS) -o $@ $< $(LIBOBJS) \
+	    $(UNIT_DMNOBJS) $(MXMLDIR)/libmxml.a
 
 units: $(UNITS)
 
@@ -113,6 +130,8 @@ install: $(OUT)
 	install -m 0755 $(OUT) $(DESTDIR)$(PREFIX)/bin/imageserving
 	ln -sf imageserving $(DESTDIR)$(PREFIX)/bin/ImageServing
 	cp -R conf/. $(DESTDIR)$(PREFIX)/conf/
+
+-include $(OBJS:.o=.d) $(UNITS:=.d)
 
 # Feature fragments (benchmarks, fuzzing, soak) keep their targets in mk/*.mk.
 include $(wildcard mk/*.mk)

@@ -23,35 +23,24 @@ FZ_DIR       := $(BUILD)/fuzz
 FZ_MXML      := $(BUILD)/mxml-fuzz
 FZ_SAN       := -fsanitize=address,undefined -fno-sanitize-recover=all
 FZ_CFLAGS    := -O1 -g -fno-omit-frame-pointer $(FZ_SAN) -fsanitize=fuzzer-no-link -DIS_SANITIZE=1
-FZ_LIBOBJS   := $(patsubst %.c,$(FZ_DIR)/%.o,$(wildcard lib/*.c))
+FZ_LIBOBJS   := $(patsubst %.c,$(FZ_DIR)/%.o,$(LIB_SRCS))
 FZ_BIN       := $(FZ_DIR)/registry_fuzz
 FZ_OPTS      := -dict=tests/fuzz/registry.dict -max_len=16384 -timeout=10 -rss_limit_mb=2048 \
                 -artifact_prefix=$(FZ_DIR)/artifacts/ -print_final_stats=1
 
 .PHONY: fuzz fuzz-build fuzz-merge valgrind valgrind-build clean-fuzz
 
-# $(call fz_mxml,DIR,CC-VAR,CFLAGS-VAR,LDFLAGS-VAR): mini-XML from $(MXML_SRC)
-# into DIR, as the top Makefile builds $(MXMLDIR)/libmxml.a (variable names,
-# not values, are passed: the flags hold commas).
-define fz_mxml
-	rm -rf $(1) && mkdir -p $(BUILD) && cp -R $(MXML_SRC) $(1)
-	cd $(1) && CC="$($(2))" CFLAGS="$($(3))" LDFLAGS="$($(4))" \
-	    ./configure --disable-shared --disable-threads >configure.out 2>&1 || \
-	    { cat configure.out; exit 1; }
-	$(MAKE) -C $(1) libmxml.a >/dev/null
-endef
-
 # mini-XML with clang, the sanitizers and coverage.
 $(FZ_MXML)/libmxml.a: | $(MXML_SRC)/mxml.h
 	@command -v $(FUZZ_CC) >/dev/null 2>&1 || { echo "fuzzing needs $(FUZZ_CC) (apt-get install clang)"; exit 1; }
-	$(call fz_mxml,$(FZ_MXML),FUZZ_CC,FZ_CFLAGS,FZ_SAN)
+	$(call build_mxml,$(FZ_MXML),FUZZ_CC,FZ_CFLAGS,FZ_SAN)
 
-$(FZ_DIR)/lib/%.o: lib/%.c $(HDRS) $(FZ_MXML)/libmxml.a
+$(FZ_DIR)/lib/%.o: lib/%.c $(FZ_MXML)/libmxml.a
 	@mkdir -p $(dir $@)
 	@echo "  CC      $< (fuzz)"
-	@$(FUZZ_CC) $(STD) $(WARN) $(FZ_CFLAGS) -I. -Ilib -I$(FZ_MXML) -c $< -o $@
+	@$(FUZZ_CC) $(STD) $(WARN) $(DEPFLAGS) $(FZ_CFLAGS) -I. -Ilib -I$(FZ_MXML) -c $< -o $@
 
-$(FZ_BIN): tests/fuzz/registry_fuzz.c $(FZ_LIBOBJS) $(HDRS) $(FZ_MXML)/libmxml.a
+$(FZ_BIN): tests/fuzz/registry_fuzz.c $(FZ_LIBOBJS) $(FZ_MXML)/libmxml.a
 	$(FUZZ_CC) $(STD) $(WARN) $(FZ_CFLAGS) -fsanitize=fuzzer -I. -Ilib -o $@ $< $(FZ_LIBOBJS) \
 	    $(FZ_MXML)/libmxml.a
 
@@ -83,12 +72,12 @@ VG_OBJS   := $(SRCS:%.c=$(VG_DIR)/%.o)
 VG_BIN    := $(VG_DIR)/imageserving
 
 $(VG_MXML)/libmxml.a: | $(MXML_SRC)/mxml.h
-	$(call fz_mxml,$(VG_MXML),VG_CC,VG_CFLAGS,VG_NONE)
+	$(call build_mxml,$(VG_MXML),VG_CC,VG_CFLAGS,VG_NONE)
 
-$(VG_DIR)/%.o: %.c $(HDRS) $(VG_MXML)/libmxml.a
+$(VG_DIR)/%.o: %.c $(VG_MXML)/libmxml.a
 	@mkdir -p $(dir $@)
 	@echo "  CC      $< (valgrind)"
-	@$(VG_CC) $(STD) $(WARN) $(VG_CFLAGS) -I. -Ilib -I$(VG_MXML) -c $< -o $@
+	@$(VG_CC) $(STD) $(WARN) $(DEPFLAGS) $(VG_CFLAGS) -I. -Ilib -I$(VG_MXML) -c $< -o $@
 
 $(VG_BIN): $(VG_OBJS) $(VG_MXML)/libmxml.a
 	$(VG_CC) -o $@ $(VG_OBJS) $(VG_MXML)/libmxml.a
