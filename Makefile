@@ -51,7 +51,7 @@ UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNITS     := $(UNIT_SRCS:tests/unit/%.c=$(OBJDIR)/tests/%)
 DEPFLAGS  := -MMD -MP
 
-.PHONY: all deps run test sanitize install clean distclean check-tools units clang FORCE
+.PHONY: all deps run test test-tools sanitize install clean distclean check-tools units clang FORCE
 .DELETE_ON_ERROR:
 
 all: $(OUT)
@@ -115,12 +115,15 @@ clang:
 	@if command -v clang >/dev/null 2>&1; then $(MAKE) --no-print-directory FLAVOR=clang all; \
 	else echo "clang not installed: skipping the clang build"; fi
 
-test:
+test-tools:
+	@tools/deps.sh --tool jq
+
+test: test-tools
 	@$(MAKE) --no-print-directory all units clang
 	@IMAGESERVING_BIN=$(CURDIR)/imageserving IMAGESERVING_UNITS=$(CURDIR)/$(BUILD)/rel/tests \
 	    perl tests/run.pl
 
-sanitize:
+sanitize: test-tools
 	@$(MAKE) --no-print-directory FLAVOR=asan all units
 	@IMAGESERVING_BIN=$(CURDIR)/$(BUILD)/asan/imageserving IMAGESERVING_UNITS=$(CURDIR)/$(BUILD)/asan/tests \
 	    IMAGESERVING_SANITIZE=1 perl tests/run.pl

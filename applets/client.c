@@ -10,8 +10,10 @@
 #include "applets.h"
 #include "lib/control.h"
 #include "lib/opts.h"
+#include "lib/proto.h"
 #include "lib/registry.h"
 #include "lib/runfile.h"
+#include "lib/status.h"
 #include "lib/util.h"
 
 const char client_usage[] =
@@ -39,36 +41,17 @@ struct ctl {
 	const char *verb;
 };
 
-/* How long to wait for a whole stop: the registry's budget, else the sum of
- * the stop timeouts, plus slack; 10 minutes if the registry is unreadable. */
-static int64_t stop_wait_ms(const struct ctl *c)
+/* How long to wait for a whole stop: the budget the daemon published (its
+ * own shutdown deadline, or the sum of its groups' stop timeouts), plus
+ * slack; 10 minutes if its state is unreadable. */
+static int64_t stop_wait_ms(const struct ctl *c, pid_t pid)
 {
-	struct diag d = {0};
-	struct registry *r = registry_load(c->registry, &d);
-	diag_free(&d);
-	if (!r)
-		return 600000;
-	int64_t s = 0;
-	if (r->shutdown_timeout)
-		s = r->shutdown_timeout;
-	else
-		for (size_t i = 0; i < r->nservers; i++)
-			s += r->servers[i].stop_timeout;
-	registry_free(r);
-	return (s + 10) * 1000;
-}
-
-static int server_wait_ms(const struct ctl *c, const char *id)
-{
-	struct diag d = {0};
-	struct registry *r = registry_load(c->registry, &d);
-	diag_free(&d);
-	int64_t s = 60;
-	for (size_t i = 0; r && i < r->nservers; i++)
-		if (strcmp(r->servers[i].id, id) == 0)
-			s = r->servers[i].stop_timeout + 10;
-	registry_free(r);
-	return (int)(s * 1000);
+	struct st_file st;
+	int64_t ms = 600000;
+	if (state_read(c->rundir, &st) == 0 && st.pid == pid)
+		ms = st.stop_budget_ms + 10000;
+	state_free(&st);
+	return ms;
 }
 
 static int do_stop(const struct ctl *c)
@@ -92,7 +75,7 @@ static int do_stop(const struct ctl *c)
 		warnx_("stop: %s", daemon_signal_error(pid, e, why, sizeof why));
 		return EX_FAIL;
 	}
-	if (!wait_exit(pid, stop_wait_ms(c))) {
+	if (!wait_exit(pid, stop_wait_ms(c, pid))) {
 		warnx_("stop: supervisor %d is still stopping its servers", (int)pid);
 		return EX_FAIL;
 	}
@@ -107,11 +90,66 @@ static int do_start(const struct ctl *c)
 
 static bool newer(const struct st_file *f, void *arg)
 {
-	return f->generation > *(unsigned long *)arg;
+	return f->generation > *(int64_t *)arg;
+}
+
+/* The value of name in a NUL-separated environment block, or NULL. */
+static const char *env_value(const char *env, size_t len, const char *name)
+{
+	size_t n = strlen(name);
+	for (size_t i = 0; i < len; i += strlen(env + i) + 1)
+		if (strncmp(env + i, name, n) == 0 && env[i + n] == '=')
+			return env + i + n + 1;
+	return NULL;
+}
+
+/* The daemon reads SV_name variables from its own environment (fixed when
+ * it started), on every reload: one rule. A client whose SV_* differ says
+ * so plainly, and validates with the daemon's values, the ones that count. */
+static void sv_env_sync(pid_t pid)
+{
+	extern char **environ;
+	char path[64], *env;
+	size_t len;
+	snprintf(path, sizeof path, "/proc/%d/environ", (int)pid);
+	if (read_file(path, 1u << 20, &env, &len) != 0)
+		return;
+	struct buf ours = {0};  /* our SV_* entries, NUL-separated */
+	for (char **e = environ; *e; e++)
+		if (strncmp(*e, "SV_", 3) == 0)
+			buf_add(&ours, *e, strlen(*e) + 1);
+	for (size_t i = 0; i < ours.len; i += strlen(ours.p + i) + 1) {
+		const char *e = ours.p + i;
+		char name[256];
+		snprintf(name, sizeof name, "%.*s", (int)strcspn(e, "="), e);
+		const char *theirs = env_value(env, len, name);
+		if (!theirs || strcmp(theirs, e + strlen(name) + 1) != 0)
+			printf("%s: note: %s is set here, but the supervisor (pid %d) has %s%s%s; it reads SV_ "
+			       "variables from its own environment (restart it to change them)\n",
+			       is_prog, e, (int)pid, theirs ? name : "it unset", theirs ? "=" : "", theirs ? theirs : "");
+		unsetenv(name);
+	}
+	for (size_t i = 0; i < len; i += strlen(env + i) + 1) {
+		const char *eq = strchr(env + i, '=');
+		if (strncmp(env + i, "SV_", 3) != 0 || !eq)
+			continue;
+		char name[256];
+		snprintf(name, sizeof name, "%.*s", (int)(eq - (env + i)), env + i);
+		if (!env_value(ours.p ? ours.p : "", ours.len, name))
+			printf("%s: note: the supervisor (pid %d) has %s, unset here; it uses its own\n", is_prog,
+			       (int)pid, env + i);
+		setenv(name, eq + 1, 1);
+	}
+	buf_free(&ours);
+	free(env);
 }
 
 static int do_reload(const struct ctl *c)
 {
+	char why[512];
+	pid_t pid = daemon_find(c->rundir, why, sizeof why);
+	if (pid > 0)
+		sv_env_sync(pid);
 	struct diag d = {0};
 	struct registry *r = registry_load(c->registry, &d);
 	fputs(buf_str(&d.text), stderr);
@@ -121,8 +159,6 @@ static int do_reload(const struct ctl *c)
 		return EX_NOTCONFIG;
 	}
 	registry_free(r);
-	char why[512];
-	pid_t pid = daemon_find(c->rundir, why, sizeof why);
 	if (pid <= 0) {
 		if (pid == 0)
 			warnx_("reload: supervisor not running");
@@ -131,7 +167,7 @@ static int do_reload(const struct ctl *c)
 		return pid == 0 ? EX_NOTRUNNING : EX_FAIL;
 	}
 	struct st_file before;
-	unsigned long gen = state_read(c->rundir, &before) == 0 ? before.generation : 0;
+	int64_t gen = state_read(c->rundir, &before) == 0 ? before.generation : 0;
 	state_free(&before);
 	int e = daemon_signal(c->rundir, pid, SIGHUP, 0);
 	if (e < 0) {
@@ -149,20 +185,69 @@ static int do_reload(const struct ctl *c)
 	return EX_OK;
 }
 
+struct reexec_wait {
+	pid_t pid;
+	int64_t old_start;
+};
+
+static bool restarted(const struct st_file *f, void *arg)
+{
+	const struct reexec_wait *w = arg;
+	return f->pid == w->pid && f->start_boot_ns != w->old_start && f->phase != PHASE_STARTING;
+}
+
+/* A foreground supervisor (PID 1, systemd Type=simple) restarts in place:
+ * it stops every server and re-executes itself under the same pid. A
+ * background one is stopped and started again. */
+static int do_restart(const struct ctl *c)
+{
+	char why[512];
+	pid_t pid = daemon_find(c->rundir, why, sizeof why);
+	struct st_file st;
+	if (pid <= 0 || state_read(c->rundir, &st) != 0 || st.pid != pid || !st.foreground) {
+		if (pid > 0)
+			state_free(&st);
+		int rc = do_stop(c);
+		return rc == EX_OK ? do_start(c) : rc;
+	}
+	struct reexec_wait w = {pid, st.start_boot_ns};
+	int64_t wait_ms = st.stop_budget_ms + 600000;
+	state_free(&st);
+	int e = daemon_signal(c->rundir, pid, CMD_SIGNAL, cmd_encode(CMD_SUPERVISOR, SUP_REEXEC, 0));
+	if (e < 0) {
+		warnx_("restart: %s", daemon_signal_error(pid, e, why, sizeof why));
+		return EX_FAIL;
+	}
+	int r = wait_state(c->rundir, pid, restarted, &w, wait_ms, &st);
+	bool ok = r == 1 && st.phase == PHASE_RUNNING;
+	state_free(&st);
+	if (!ok) {
+		warnx_("restart: the supervisor (pid %d) did not come back running (see its trace log)", (int)pid);
+		return EX_FAIL;
+	}
+	printf("%s: supervisor restarted in place (pid %d)\n", is_prog, (int)pid);
+	return EX_OK;
+}
+
 /* ---- per-server commands ---- */
 
 struct want {
 	const char *id;
 	int cmd;
 	pid_t old_pid;
-	unsigned old_restarts;
-	unsigned long generation;
-	bool regen;  /* generation moved: send again */
+	int old_restarts, old_requested;
+	int64_t generation;
+	bool regen;     /* generation moved: send again */
+	bool stopping;  /* the supervisor is stopping: the command was refused */
 };
 
 static bool cmd_done(const struct st_file *f, void *arg)
 {
 	struct want *w = arg;
+	if (f->phase == PHASE_STOPPING || f->phase == PHASE_RESTARTING) {
+		w->stopping = true;
+		return true;
+	}
 	if (f->generation != w->generation) {
 		w->regen = true;
 		return true;
@@ -170,16 +255,16 @@ static bool cmd_done(const struct st_file *f, void *arg)
 	const struct st_server *s = state_find(f, w->id);
 	if (!s)
 		return true;
-	bool tried = s->restarts != w->old_restarts || s->pid != w->old_pid;
+	bool tried = s->restarts != w->old_restarts || s->requested != w->old_requested || s->pid != w->old_pid;
+	bool up = s->pid != 0 && (s->state == SV_RUNNING || s->state == SV_STARTING);
 	switch (w->cmd) {
 	case CMD_STOP:
-		return s->pid == 0 && strcmp(s->state, "stopping") != 0;
+		return s->pid == 0 && s->state != SV_STOPPING;
 	case CMD_START:
-		return (s->pid != 0 && strcmp(s->state, "running") == 0) || strcmp(s->state, "fatal") == 0 ||
-		       (tried && strcmp(s->state, "backoff") == 0) || (s->last_error[0] && s->pid == 0 && tried);
+		return up || s->state == SV_FATAL || (tried && s->state == SV_BACKOFF) ||
+		       (tried && s->pid == 0 && s->last_error[0]);
 	default:
-		return (s->pid != 0 && s->pid != w->old_pid && strcmp(s->state, "running") == 0) ||
-		       strcmp(s->state, "fatal") == 0 || (tried && strcmp(s->state, "backoff") == 0);
+		return (up && s->pid != w->old_pid) || (tried && (s->state == SV_FATAL || s->state == SV_BACKOFF));
 	}
 }
 
@@ -217,7 +302,8 @@ static int server_command(const struct ctl *c, int cmd, const char *id)
 			return EX_FAIL;
 		}
 		struct want w = {.id = id, .cmd = cmd, .old_pid = s->pid, .old_restarts = s->restarts,
-				 .generation = st.generation};
+				 .old_requested = s->requested, .generation = st.generation};
+		int64_t wait_ms = s->stop_timeout_ms + 10000;  /* its stop, then the start */
 		int value = cmd_encode(cmd, s->index, st.generation);
 		state_free(&st);
 		int e = daemon_signal(c->rundir, pid, CMD_SIGNAL, value);
@@ -225,7 +311,12 @@ static int server_command(const struct ctl *c, int cmd, const char *id)
 			warnx_("%s %s: %s", c->verb, id, daemon_signal_error(pid, e, why, sizeof why));
 			return EX_FAIL;
 		}
-		int r = wait_state(c->rundir, pid, cmd_done, &w, server_wait_ms(c, id), &st);
+		int r = wait_state(c->rundir, pid, cmd_done, &w, wait_ms, &st);
+		if (r == 1 && w.stopping) {
+			warnx_("%s %s: the supervisor is stopping", c->verb, id);
+			state_free(&st);
+			return EX_FAIL;
+		}
 		if (r == 1 && w.regen) {
 			state_free(&st);
 			continue;  /* the registry was reloaded meanwhile: look up the index again */
@@ -241,8 +332,9 @@ static int server_command(const struct ctl *c, int cmd, const char *id)
 		if (!s) {
 			warnx_("%s %s: the server is gone from the supervisor", c->verb, id);
 			rc = EX_FAIL;
-		} else if (cmd != CMD_STOP && (s->pid == 0 || strcmp(s->state, "running") != 0)) {
-			warnx_("%s %s: %s%s%s", c->verb, id, s->state, s->last_error[0] ? ": " : "", s->last_error);
+		} else if (cmd != CMD_STOP && (s->pid == 0 || (s->state != SV_RUNNING && s->state != SV_STARTING))) {
+			warnx_("%s %s: %s%s%s", c->verb, id, sv_state_name(s->state), s->last_error[0] ? ": " : "",
+			       s->last_error);
 			rc = EX_FAIL;
 		} else if (cmd == CMD_STOP) {
 			printf("%s: %s\n", id, done[cmd]);
@@ -296,9 +388,7 @@ int client_main(int argc, char **argv)
 	} else if (cmd == CMD_STOP) {
 		rc = do_stop(&c);
 	} else if (cmd == CMD_RESTART) {
-		rc = do_stop(&c);
-		if (rc == EX_OK)
-			rc = do_start(&c);
+		rc = do_restart(&c);
 	} else {
 		rc = do_reload(&c);
 	}

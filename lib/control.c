@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "proc.h"
 #include "util.h"
 
 #ifndef SYS_pidfd_open
@@ -41,6 +42,17 @@ const char *daemon_signal_error(pid_t pid, int e, char *buf, size_t n)
 pid_t daemon_find(const char *rundir, char *why, size_t n)
 {
 	pid_t p = lock_holder(rundir);
+	/* A daemon in a pid namespace below ours has a pid here, but its state
+	 * file's pids mean something else: every verb treats it alike. */
+	if (p > 0) {
+		unsigned long long theirs = proc_pidns(p), ours = proc_pidns(getpid());
+		if (theirs && ours && theirs != ours) {
+			snprintf(why, n, "the supervisor of %s (pid %d here) runs in another pid namespace; run this "
+					 "inside its namespace (e.g. nsenter -t %d -p -m, or docker exec)",
+				 rundir, (int)p, (int)p);
+			return -2;
+		}
+	}
 	if (p == -2)
 		snprintf(why, n, "the supervisor of %s runs in another pid namespace; its pid means nothing here, so it is "
 				 "not signalled from here",

@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include "runfile.h"
+#include "status.h"
 
 /* The daemon's pid: >0, 0 not running, -2 in another pid namespace, -1 error.
  * On -2 and -1, why says so. */

@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fs.h"
+
 static int log_fd = 2;
 static char *log_path;  /* NULL: standard error */
 static enum trace_level level = TRACE_INFO;
@@ -24,24 +26,8 @@ int log_open(const char *path)
 		log_path = NULL;
 		return 0;
 	}
-	char *dir = path_dirname(path);
-	char *p = dir;
-	/* Create missing parents, like mkdir -p. */
-	for (char *s = p + 1; *s; s++)
-		if (*s == '/') {
-			*s = 0;
-			if (mkdir(p, 0755) != 0 && errno != EEXIST) {
-				*s = '/';
-				break;
-			}
-			*s = '/';
-		}
-	if (mkdir(p, 0755) != 0 && errno != EEXIST) {
-		/* the open below reports it */
-	}
-	free(dir);
 	/* Never through a symbolic link someone may have planted. */
-	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW, 0644);
+	int fd = open_append(path);
 	if (fd < 0)
 		return -errno;
 	if (log_fd > 2)

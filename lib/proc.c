@@ -62,8 +62,33 @@ int proc_stat(pid_t pid, struct proc_stat *ps)
 	return 0;
 }
 
+/* Kernels without CONFIG_PROC_CHILDREN have no task/TID/children files:
+ * then find children by their parent pid, one pass over /proc. */
+static bool no_children_files;
+
+static int children_by_scan(pid_t pid, pid_t *out, int max)
+{
+	DIR *d = opendir("/proc");
+	if (!d)
+		return -1;
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) && n < max) {
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		pid_t p = (pid_t)strtol(e->d_name, NULL, 10);
+		struct proc_stat ps;
+		if (proc_stat(p, &ps) == 0 && ps.ppid == pid)
+			out[n++] = p;
+	}
+	closedir(d);
+	return n;
+}
+
 int proc_children(pid_t pid, pid_t *out, int max)
 {
+	if (no_children_files)
+		return children_by_scan(pid, out, max);
 	char path[64];
 	snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
 	DIR *d = opendir(path);
@@ -76,7 +101,18 @@ int proc_children(pid_t pid, pid_t *out, int max)
 			continue;
 		char cpath[320], *buf;
 		snprintf(cpath, sizeof cpath, "/proc/%d/task/%s/children", (int)pid, e->d_name);
-		if (read_file(cpath, 1u << 20, &buf, NULL) != 0)
+		int r = read_file(cpath, 1u << 20, &buf, NULL);
+		if (r == -ENOENT) {
+			char tdir[320];
+			struct stat st;
+			snprintf(tdir, sizeof tdir, "/proc/%d/task/%s", (int)pid, e->d_name);
+			if (stat(tdir, &st) == 0) {  /* the task is there, its children file is not */
+				no_children_files = true;
+				closedir(d);
+				return children_by_scan(pid, out, max);
+			}
+		}
+		if (r != 0)
 			continue;
 		for (char *s = buf, *end; *s && n < max; s = end) {
 			long v = strtol(s, &end, 10);
@@ -138,4 +174,36 @@ unsigned long long proc_pidns(pid_t pid)
 	if (stat(path, &st) != 0)
 		return 0;
 	return (unsigned long long)st.st_ino;
+}
+
+/* Whether pid's environment holds IMAGESERVING_SERVER=id. */
+bool proc_marked(pid_t pid, const char *id)
+{
+	char path[64], *env;
+	size_t len;
+	snprintf(path, sizeof path, "/proc/%d/environ", (int)pid);
+	if (read_file(path, 1u << 20, &env, &len) != 0)
+		return false;
+	bool found = false;
+	size_t idn = strlen(id);
+	for (size_t i = 0; i < len && !found; i += strlen(env + i) + 1)
+		found = strncmp(env + i, "IMAGESERVING_SERVER=", 20) == 0 && strncmp(env + i + 20, id, idn) == 0 &&
+			env[i + 20 + idn] == 0;
+	free(env);
+	return found;
+}
+
+uint64_t proc_server_rss(pid_t pid, pid_t sup, const char *id)
+{
+	uint64_t sum = proc_tree_rss(pid);
+	pid_t kids[4096];
+	int n = sup > 0 ? proc_children(sup, kids, 4096) : 0;
+	for (int i = 0; i < n; i++) {
+		struct proc_stat ps;
+		if (kids[i] == pid || proc_stat(kids[i], &ps) != 0 || ps.state == 'Z')
+			continue;
+		if (ps.pgrp == pid || proc_marked(kids[i], id))
+			sum += ps.rss_bytes + proc_descendants_rss(kids[i]);
+	}
+	return sum;
 }

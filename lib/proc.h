@@ -2,6 +2,7 @@
 #ifndef IS_PROC_H
 #define IS_PROC_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -21,6 +22,16 @@ int proc_children(pid_t pid, pid_t *out, int max);
 uint64_t proc_tree_rss(pid_t pid);
 /* The same without pid itself (whose stat the caller has read already). */
 uint64_t proc_descendants_rss(pid_t pid);
+
+/* Whether pid's environment holds IMAGESERVING_SERVER=id (every server's
+ * does, and its descendants usually inherit it). */
+bool proc_marked(pid_t pid, const char *id);
+
+/* Resident memory of a server's whole tree: its main process pid and its
+ * descendants, and the children of its supervisor sup that belong to it (a
+ * member of its process group reparented to the supervisor, an orphan with
+ * its marker) with their descendants. */
+uint64_t proc_server_rss(pid_t pid, pid_t sup, const char *id);
 
 /* Inode of our pid namespace (0 if unknown). */
 unsigned long long proc_pidns(pid_t pid);

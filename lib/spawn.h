@@ -1,18 +1,21 @@
-/* spawn.h: start one server process: own session and process group, clean
- * signal mask, its environment, directory, credentials, output and a
- * parent-death signal; exec from an argv, never through a shell. */
+/* spawn.h: start one process from a plain spec: own session and process
+ * group, clean signal mask and dispositions, given fds, directory,
+ * credentials and parent-death signal; exec from an argv, never a shell. */
 #ifndef IS_SPAWN_H
 #define IS_SPAWN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "registry.h"
+#include "creds.h"
 
-struct spawn_req {
-	const struct server *s;
-	const char *default_dir;   /* when the server names no workingDirectory */
-	int out_fd, err_fd;        /* become fds 1 and 2; -1 keeps the supervisor's */
+struct spawn_spec {
+	char *const *argv;         /* argv[0]: a path, or a bare name looked up in PATH */
+	char *const *envp;         /* the whole environment */
+	const char *dir;           /* working directory */
+	struct creds cr;           /* set_uid/set_gid: change to these */
+	int out_fd, err_fd;        /* become fds 1 and 2; -1 keeps the caller's */
 	int pdeathsig;             /* 0: none */
 	unsigned long nofile_soft; /* RLIMIT_NOFILE soft limit to restore; 0 keeps */
 	const int *reset;          /* signals whose disposition the caller changed: */
@@ -20,12 +23,13 @@ struct spawn_req {
 };
 
 /* Returns the new pid, or -1 with why set ("exec /x: No such file or
- * directory"); a child that failed has already been reaped. */
-pid_t spawn_server(const struct spawn_req *r, char *why, size_t n);
+ * directory"); a child that failed has already been reaped. Standard input
+ * is /dev/null, or an empty pipe where there is no /dev/null. */
+pid_t spawn(const struct spawn_spec *sp, char *why, size_t n);
 
-/* Look up user and group names now, so that check and the daemon can tell
- * about unknown ones. 0 or -1 with why set. */
-int resolve_creds(const struct server *s, uid_t *uid, gid_t *gid, int *have_uid, int *have_gid, char *why,
-		  size_t n);
+/* A read-only fd that gives end of file: /dev/null, or (in a root without
+ * one) the read end of a pipe whose write end is closed. Opened once, kept,
+ * CLOEXEC; -1 if neither can be had. */
+int null_input(void);
 
 #endif

@@ -10,7 +10,7 @@ plan 17
 # After a SIGKILL the old state file (phase "running") is still there, so
 # sv_start alone could return before the new supervisor wrote its own: wait
 # for a state file written by $SUP.
-own_running() { [ "$(awk -F'\t' '$1 == "supervisor" { print $2 }' "$RUN/supervisor.state" 2>/dev/null)" = "$SUP" ] && is_phase running; }
+own_running() { sv_ready; }
 sv_restart() { sv_start && wait_for 20 own_running; }
 # group_live PGID: a live (not zombie) member of process group PGID exists.
 # One awk over every stat file: cheap even with thousands of processes.

@@ -37,7 +37,7 @@ ok $(alive "$victim"; echo $?) "neither reload nor restart ID nor stop ID signal
 : >"$RUN/supervisor.lock"
 vstart=$(awk '{print $22}' /proc/"$victim"/stat)
 pidns=$(stat -L -c %i /proc/self/ns/pid)
-printf 'imageserving-state 1\nsupervisor\t%s\t%s\t0\t0\t1\t5\trunning\nregistry\t%s\nserver\t0\ta\trunning\t%s\t0\t0\t\t0\t%s\t\t\n' \
+printf 'imageserving-state 2\n#supervisor\tpid\tpidns\tgeneration\tphase\tregistry\nsupervisor\t%s\t%s\t1\trunning\t%s\n#server\tindex\tid\tstate\tpid\tproc_start\nserver\t0\ta\trunning\t%s\t%s\n' \
 	"$victim" "$pidns" "$REG" "$victim" "$((vstart + 1))" >"$RUN/supervisor.state"
 out=$("$BIN" -c "$REG" stop 2>&1); rc=$?
 is "$rc" 0 "stop with stale pid, lock and state files exits 0"

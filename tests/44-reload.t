@@ -16,7 +16,7 @@ pa=$(spid a) pb=$(spid b) pc=$(spid c)
 # supervisor died meanwhile (then the result is COMMAND's own).
 _or_sup_dead() { "$@" || dead "$SUP"; }
 wait_sv() { local n=$1; shift; wait_for "$n" _or_sup_dead "$@"; "$@"; }
-gen() { awk -F'\t' '$1 == "supervisor" { print $6 }' "$RUN/supervisor.state"; }
+gen() { status_json | jq -r .supervisor.generation; }
 
 # ---- SIGHUP: b changed, c removed, d added ----
 reg_write <<EOF
@@ -68,14 +68,14 @@ like "$(grep 'reloaded' "$T/log/supervisor.log" | tail -1)" \
 
 # ---- an invalid registry changes nothing ----
 pb=$(spid b) pe=$(spid e)
-ids_before=$(awk -F'\t' '$1 == "server" { print $3, $5 }' "$RUN/supervisor.state" | tr '\n' ' ')
+ids_before=$(status_json | jq -r '.servers[] | "\(.id) \(.pid // 0)"' | tr '\n' ' ')
 cp "$REG" "$T/good.xml"
 { head -c -30 "$T/good.xml"; echo "<oops"; } >"$REG"   # truncated, malformed XML
 out=$("$BIN" -c "$REG" reload 2>&1); rc=$?
 is "$rc" 6 "reload of a malformed registry exits 6 (not configured)"
 like "$out" "reg\.xml:[0-9]+:" "the error is located as FILE:LINE"
 like "$out" "keeps" "reload says the supervisor keeps its configuration"
-ids_after=$(awk -F'\t' '$1 == "server" { print $3, $5 }' "$RUN/supervisor.state" | tr '\n' ' ')
+ids_after=$(status_json | jq -r '.servers[] | "\(.id) \(.pid // 0)"' | tr '\n' ' ')
 is "$ids_after" "$ids_before" "servers and pids are unchanged"
 
 kill -HUP "$SUP"
@@ -85,7 +85,7 @@ ok $? "SIGHUP with a bad registry: the trace log says the configuration is kept"
 like "$(grep 'reload: ' "$T/log/supervisor.log" | grep -v keeping | tail -1)" "reg\.xml:[0-9]+:" \
 	"the trace log gives the located error"
 ok $(alive "$SUP"; echo $?) "the supervisor is still running"
-ids_after=$(awk -F'\t' '$1 == "server" { print $3, $5 }' "$RUN/supervisor.state" | tr '\n' ' ')
+ids_after=$(status_json | jq -r '.servers[] | "\(.id) \(.pid // 0)"' | tr '\n' ' ')
 is "$ids_after" "$ids_before" "same servers with the same pids after the bad SIGHUP"
 ok $(alive "$pa" && alive "$pb" && alive "$pe"; echo $?) "their processes still run"
 
@@ -98,7 +98,7 @@ EOF
 is $? 0 "a later good reload works"
 wait_sv 10 dead "$pe"
 ok $? "and removes e"
-last=$(awk -F'\t' '$1 == "server" && $5 != 0 { print $5 }' "$RUN/supervisor.state")
+last=$(status_json | jq -r '.servers[] | select(.pid != null) | .pid')
 sv_stop
 is "$SV_RC" 0 "the supervisor stops cleanly"
 all_dead() { local p; for p in "$@"; do alive "$p" && return 1; done; return 0; }

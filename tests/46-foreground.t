@@ -4,7 +4,7 @@
 # supervisor reaps the orphans that land on it, and the runtime's SIGTERM
 # gives a clean stop with exit status 0 (SPEC 5).
 . "$(dirname "$0")/lib.sh"
-plan 20
+plan 26
 
 # zombies_under PID: zombie children of PID, from its own children list (not
 # a scan of every process, which is slow on a busy machine).
@@ -64,8 +64,17 @@ P1=$(inner)
 [ -n "$P1" ] && track "$P1"
 ok $([ -n "$P1" ] && alive "$P1"; echo $?) "unshare runs the supervisor (outer pid $P1)"
 like "$(awk '/^NSpid:/ { print $NF }' /proc/"$P1"/status 2>/dev/null)" '^1$' "it is PID 1 in its namespace"
-wait_for 10 is_phase running
-ok $? "the PID 1 supervisor starts its servers"
+# Inside its namespace, status reads it; from out here every verb refuses it
+# alike (its state file's pids mean something else here).
+inns() { nsenter -t "$P1" -p -m "$BIN" "$@"; }
+in_running() { [ "$(inns status --json -c "$REG" | jq -r .supervisor.state)" = running ]; }
+wait_for 10 in_running
+ok $? "the PID 1 supervisor starts its servers (status inside its namespace)"
+for verb in status stop reload "restart a" "stop a"; do
+	out=$("$BIN" $verb -c "$REG" 2>&1); rc=$?
+	like "$rc $out" '^[14] .*another pid namespace' "from the host, '$verb' refuses a supervisor of another pid namespace (rc $rc)"
+done
+ok $(alive "$P1"; echo $?) "and it is still running"
 like "$(grep 'supervisor .* started' "$T/log/supervisor.log")" 'pid 1 \(as PID 1\)' "its trace log says it runs as PID 1"
 
 # The orphan-storm server leaves ~20 orphans a second on PID 1. A zombie may be seen in

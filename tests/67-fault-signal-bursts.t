@@ -33,14 +33,13 @@ no_zombies() { [ -z "$(zombies_of "$SUP")" ]; }
 sv_start; ok $? "supervisor starts 200 servers and one with 1000 children"
 wait_for 30 test -e "$T/kids.ready"
 fd0=$(fds)
-pids=$(awk -F'\t' '$1 == "server" && $3 ~ /^s[0-9]+$/ { print $5 }' "$RUN/supervisor.state")
+pids=$(status_json | jq -r '.servers[] | select(.id | test("^s[0-9]+$")) | .pid')
 is "$(echo $pids | wc -w)" 200 "200 server pids in the state file"
 pk=$(spid kids)
 rm -f "$T/kids.ready"
-kill -KILL $pids -- "-$pk"
+kill -KILL -- $pids "-$pk"
 all_back() {
-	awk -F'\t' '$1 == "server" && $3 ~ /^s[0-9]+$/ && $4 == "running" && $7 == 1 { n++ } END { exit !(n == 200) }' \
-		"$RUN/supervisor.state"
+	[ "$(status_json | jq '[.servers[] | select((.id | test("^s[0-9]+$")) and .state == "running" and .restarts == 1)] | length')" = 200 ]
 }
 wait_for 20 all_back
 ok $? "all 200 are running again, each restarted exactly once"
@@ -60,6 +59,7 @@ reopened() { [ "$(grep -c 'log files reopened' "$T/log/supervisor.log")" -ge 1 ]
 wait_for 10 reopened
 sleep 0.5
 wait_for 5 fd_same
+fd_same || ls -l /proc/"$SUP"/fd | awk "{print \$9, \$11}" | sort -n | tail -8 >&2
 ok $(fd_same && alive "$SUP"; echo $?) "after 200 SIGUSR1 and 200 SIGUSR2: the supervisor is up, fds $fd0 -> $(fds)"
 sv_stop
 is "$SV_RC" 0 "the supervisor stops 201 servers cleanly"

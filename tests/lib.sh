@@ -5,6 +5,7 @@ set -u
 
 BIN=${IMAGESERVING_BIN:-$(cd "$(dirname "$0")/.." && pwd)/imageserving}
 TESTS=$(cd "$(dirname "$0")" && pwd)
+command -v jq >/dev/null 2>&1 || { echo "Bail out! jq is needed (make test installs it)"; exit 1; }
 ROOT=$(cd "$TESTS/.." && pwd)
 T=$(mktemp -d "${TMPDIR:-/tmp}/is-test.XXXXXX")
 export IMAGESERVING_REGISTRY= IMAGESERVING_RUNDIR= IMAGESERVING_ROOT=
@@ -106,24 +107,42 @@ reg_write() {
 	} >"$REG"
 }
 
-# state_get ID FIELD: a field of a server's line in the state file
-# (index id state pid start_boot restarts last_exit held proc_start last_error description)
+# The daemon's state, read the way an operator reads it: `status --json`
+# (jq picks the field). state_get ID FIELD: a server's field, any key of the
+# JSON (null: "", or 0 for pid; booleans: 1/0; held and proc_start name
+# stopped_by_request and process_start); phase: the supervisor's state. The REG and RUN of the
+# test locate it.
+status_json() { "$BIN" status --json -c "$REG" 2>/dev/null; }
 state_get() {
-	awk -F'\t' -v id="$1" -v f="$2" '
-		BEGIN { split("index id state pid start_boot restarts last_exit held proc_start last_error description", n, " ");
-			for (i in n) col[n[i]] = i + 1 }
-		$1 == "server" && $3 == id { print $(col[f]) }' "$RUN/supervisor.state" 2>/dev/null
+	local f=$2
+	case $f in held) f=stopped_by_request ;; proc_start) f=process_start ;; esac
+	status_json | jq -r --arg id "$1" --arg f "$f" '.servers[] | select(.id == $id) | .[$f] |
+		if . == null then (if $f == "pid" then "0" else "" end)
+		elif . == true then "1" elif . == false then "0" else tostring end' 2>/dev/null
 }
-phase() { awk -F'\t' '$1 == "supervisor" { print $8 }' "$RUN/supervisor.state" 2>/dev/null; }
+phase() { status_json | jq -r '.supervisor.state' 2>/dev/null; }
 spid() { state_get "$1" pid; }
 sstate() { state_get "$1" state; }
 is_state() { [ "$(sstate "$1")" = "$2" ]; }
 is_phase() { [ "$(phase)" = "$1" ]; }
+# sup_raw COLUMN: a column of the state file's supervisor line, by name.
+sup_raw() {
+	awk -F'\t' -v f="$1" '
+		$1 == "#supervisor" { for (i = 2; i <= NF; i++) col[$i] = i }
+		$1 == "supervisor" { print $(col[f]) }' "$RUN/supervisor.state" 2>/dev/null
+}
+# state_raw ID COLUMN: a column of the state file itself, found by the name
+# its header line gives it (for when the daemon cannot answer, e.g. stalled).
+state_raw() {
+	awk -F'\t' -v id="$1" -v f="$2" '
+		$1 == "#server" { for (i = 2; i <= NF; i++) col[$i] = i }
+		$1 == "server" && $(col["id"]) == id { print $(col[f]) }' "$RUN/supervisor.state" 2>/dev/null
+}
 
 # sv_start [ARGS]: run the supervisor in the foreground (in the background of
 # this shell), record its pid in SUP, and wait until every server is started.
-sup_is() { [ "$(awk -F'\t' '$1 == "supervisor" { print $2 }' "$RUN/supervisor.state" 2>/dev/null)" = "$SUP" ]; }
-sv_ready() { sup_is && is_phase running; }
+sup_is() { [ "$(status_json | jq -r '.supervisor.pid' 2>/dev/null)" = "$SUP" ]; }
+sv_ready() { [ "$(status_json | jq -r '"\(.supervisor.pid) \(.supervisor.state)"' 2>/dev/null)" = "$SUP running" ]; }
 sv_start() {
 	"$BIN" supervisor -f -c "$REG" "$@" >>"$T/sup.out" 2>&1 &
 	SUP=$!

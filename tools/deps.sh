@@ -1,6 +1,6 @@
 #!/bin/sh
 # Obtain what the build needs: musl-gcc, and mini-XML 3.3.1's source tree.
-# Usage: tools/deps.sh [--musl] [--mxml DEST]
+# Usage: tools/deps.sh [--musl] [--mxml DEST] [--tool NAME]
 # On Debian it installs musl-tools and fetches the `mxml` source package (with
 # Debian's patches applied); elsewhere it says exactly what to install.
 set -eu
@@ -88,10 +88,20 @@ need_mxml() {
 	say "mini-XML $MXML_VERSION source (checksum verified, Debian patches applied) in $dest"
 }
 
+# A command the tests use (jq...), from the Debian package of the same name.
+need_tool() {
+	command -v "$1" >/dev/null 2>&1 && return 0
+	is_debian || die "$1 not found: install it (the tests need it)"
+	say "installing $1 (for the tests)"
+	apt_update
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1" >&2 || die "apt-get install $1 failed"
+}
+
 while [ $# -gt 0 ]; do
 	case $1 in
 	--musl) need_musl ;;
 	--mxml) need_mxml "$2"; shift ;;
+	--tool) need_tool "$2"; shift ;;
 	*) die "unknown argument: $1" ;;
 	esac
 	shift

@@ -1,0 +1,234 @@
+/* escapees.c: a server's processes outside its process group (setsid'd
+ * descendants, orphans we adopted as subreaper), what a dead instance left
+ * behind, strays of a supervisor killed hard, and our leftovers at exit. */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "lib/log.h"
+#include "lib/proc.h"
+#include "lib/util.h"
+
+struct pidlist {
+	pid_t *p;
+	size_t n, cap;
+};
+
+static void pidlist_add(struct pidlist *l, pid_t pid)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 64;
+		l->p = xrealloc(l->p, l->cap * sizeof *l->p);
+	}
+	l->p[l->n++] = pid;
+}
+
+static void add_children(struct pidlist *l, pid_t pid)
+{
+	static pid_t buf[8192];
+	int k = proc_children(pid, buf, 8192);
+	for (int i = 0; i < k; i++)
+		pidlist_add(l, buf[i]);
+}
+
+static void extra_add(struct extralist *l, pid_t pid, unsigned long long start)
+{
+	for (size_t k = 0; k < l->n; k++)
+		if (l->p[k].pid == pid)
+			return;
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 8;
+		l->p = xrealloc(l->p, l->cap * sizeof *l->p);
+	}
+	l->p[l->n].pid = pid;
+	l->p[l->n++].start = start;
+}
+
+/* Our children that are no server's main process: orphans we adopted. Read
+ * once per reap batch (a mass exit would otherwise read it once per server). */
+static struct pidlist adopted;
+static bool batch, adopted_valid;
+
+void escapees_batch(bool on)
+{
+	batch = on;
+	adopted_valid = false;
+}
+
+static const struct pidlist *adopted_children(void)
+{
+	if (adopted_valid)
+		return &adopted;
+	static pid_t buf[8192];
+	int k = proc_children(getpid(), buf, 8192);
+	adopted.n = 0;
+	for (int i = 0; i < k; i++)
+		if (!pidtab_find(buf[i]))
+			pidlist_add(&adopted, buf[i]);
+	adopted_valid = batch;
+	return &adopted;
+}
+
+/* Descendants of an instance (root: its main pid, alive or not) outside its
+ * process group: setsid'd children still below it, and adopted orphans with
+ * its marker; with group_too, also the members of its group among them.
+ * Added to l. No cap: a server may have thousands. */
+static void collect_into(const char *id, pid_t root, struct extralist *l, bool group_too)
+{
+	static struct pidlist todo;  /* kept: no allocation per exit */
+	todo.n = 0;
+	pidlist_add(&todo, root);
+	const struct pidlist *ours = adopted_children();
+	for (size_t i = 0; i < ours->n; i++) {
+		struct proc_stat ps;
+		/* a member of its group reparented to us, or one carrying its marker */
+		if ((proc_stat(ours->p[i], &ps) == 0 && ps.pgrp == root) || proc_marked(ours->p[i], id))
+			pidlist_add(&todo, ours->p[i]);
+	}
+	for (size_t i = 0; i < todo.n && todo.n < 1000000; i++)
+		add_children(&todo, todo.p[i]);
+	for (size_t i = 1; i < todo.n; i++) {
+		struct proc_stat ps;
+		if (proc_stat(todo.p[i], &ps) != 0 || (ps.pgrp == root && !group_too) || ps.state == 'Z')
+			continue;
+		extra_add(l, todo.p[i], ps.starttime);
+	}
+}
+
+void escapees_collect(struct svc *v)
+{
+	collect_into(v->id, v->pid, &v->extras, false);
+}
+
+/* Signal the listed processes (and their groups) that are still the ones we saw. */
+void escapees_signal(const struct extralist *l, int sig)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		struct proc_stat ps;
+		pid_t p = l->p[i].pid;
+		if (p > 1 && proc_stat(p, &ps) == 0 && ps.starttime == l->p[i].start && ps.state != 'Z') {
+			if (ps.pgrp == p)
+				kill(-p, sig);
+			kill(p, sig);
+		}
+	}
+}
+
+/* What exited instances left, killed after the batch's respawns (restart
+ * first, then clear away): their process groups and escapees. */
+static struct extralist leftovers;
+static struct pidlist groups;
+
+void escapees_note_exit(struct svc *v, pid_t old)
+{
+	/* The escapees found at stop time go with the old instance. */
+	for (size_t i = 0; i < v->extras.n; i++)
+		extra_add(&leftovers, v->extras.p[i].pid, v->extras.p[i].start);
+	v->extras.n = 0;
+	collect_into(v->id, old, &leftovers, true);
+	pidlist_add(&groups, old);
+}
+
+void escapees_sweep(void)
+{
+	for (size_t i = 0; i < groups.n; i++) {
+		pid_t g = groups.p[i];
+		/* The old leader is reaped: a process that answers to its pid now is
+		 * a new one (a reused pid, maybe our respawned server): then its
+		 * group id is not the old group's, so leave it alone. */
+		struct proc_stat ps;
+		if (g > 1 && !pidtab_find(g) && proc_stat(g, &ps) != 0)
+			kill(-g, SIGKILL);
+	}
+	escapees_signal(&leftovers, SIGKILL);
+	groups.n = 0;
+	leftovers.n = 0;
+}
+
+/* Processes a previous supervisor (killed hard) left running: kill the ones
+ * that are still the very processes it recorded. */
+void kill_strays(void)
+{
+	struct st_file f;
+	if (state_read(D.rundir, &f) != 0)
+		return;
+	for (size_t i = 0; i < f.n; i++) {
+		const struct st_server *s = &f.servers[i];
+		struct proc_stat ps;
+		if (s->pid <= 1)
+			continue;
+		/* The leader still alive as the same process, or gone: then its
+		 * group id cannot have been reused while members remain, so what
+		 * answers to it is what is left of that server. A leader alive
+		 * with another start time is a reused pid: leave it alone. */
+		bool known = proc_stat(s->pid, &ps) == 0;
+		bool same = known && (long long)ps.starttime == (long long)s->proc_start;
+		bool gone = !known && kill(s->pid, 0) != 0 && errno == ESRCH;
+		if (!same && !(gone && kill(-s->pid, 0) == 0))
+			continue;
+		trace(TRACE_WARNING, s->id, "killing stray process group %d left by supervisor %d", s->pid, f.pid);
+		kill(-s->pid, SIGKILL);
+		if (same && ps.state != 'Z')
+			kill(s->pid, SIGKILL);
+	}
+	state_free(&f);
+}
+
+/* Wait for SIGCHLD on the signalfd until deadline; false at the deadline. */
+static bool wait_child(int64_t deadline)
+{
+	int64_t left = (deadline - mono_ns()) / MS;
+	if (left <= 0)
+		return false;
+	struct pollfd p = {.fd = D.sigfd, .events = POLLIN};
+	if (poll(&p, 1, (int)left) <= 0)
+		return false;
+	struct signalfd_siginfo si[16];
+	while (read(D.sigfd, si, sizeof si) > 0)
+		;  /* other signals are moot now: we are exiting */
+	return true;
+}
+
+/* Orphans adopted as subreaper that outlived their servers: kill and reap
+ * them, while killing them makes more, for at most 5 s: a process stuck in
+ * uninterruptible sleep must not keep the supervisor from exiting. */
+void kill_adopted(void)
+{
+	int64_t deadline = mono_ns() + 5 * SEC;
+	for (;;) {
+		int st;
+		pid_t p;
+		while ((p = waitpid(-1, &st, WNOHANG)) > 0)
+			;
+		struct pidlist kids = {0};
+		add_children(&kids, getpid());
+		size_t live = 0;
+		for (size_t i = 0; i < kids.n; i++) {
+			struct proc_stat ps;
+			if (proc_stat(kids.p[i], &ps) == 0 && ps.state == 'Z')
+				continue;
+			live++;
+			kill(kids.p[i], SIGKILL);
+		}
+		free(kids.p);
+		if (!kids.n)
+			return;
+		if (!live)
+			continue;  /* zombies only: reaped above */
+		trace(TRACE_WARNING, NULL, "killed %zu leftover process%s", live, live == 1 ? "" : "es");
+		if (!wait_child(deadline)) {
+			while (waitpid(-1, &st, WNOHANG) > 0)
+				;
+			trace(TRACE_ERROR, NULL, "leftover processes did not die within 5 s (uninterruptible?); exiting "
+						 "without them");
+			return;
+		}
+	}
+}

@@ -1,0 +1,216 @@
+/* loop.c: the one event loop. epoll over sources (the signalfd, servers'
+ * output pipes); signals only record intent (work bits, queued commands);
+ * the tail acts on them in one fixed order, then sleeps until the next
+ * deadline, or without a timeout when nothing is due.
+ *
+ * Tail order: reap → stop-all → commands → reload → log reopen → timers →
+ * stop progress → stats → state file (once, if anything changed). Reaping
+ * first lets commands and the reload see who is really alive; the state file
+ * last publishes the whole turn at once. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "lib/log.h"
+#include "lib/proto.h"
+#include "lib/util.h"
+
+struct daemon D = {.epfd = -1, .sigfd = -1, .lock_fd = -1, .ready_fd = -1, .generation = 1,
+		   .scale_num = 1, .scale_den = 1};
+
+int loop_add(int fd, struct source *s, uint32_t events)
+{
+	struct epoll_event ev = {.events = events, .data.ptr = s};
+	return epoll_ctl(D.epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+/* ---- commands, queued by the signal source ---- */
+static struct {
+	int value;
+	pid_t from;
+} *cmdq;
+static size_t ncmd, cmdcap;
+
+void loop_queue_command(int value, pid_t from, uid_t uid)
+{
+	if (uid != getuid() && uid != 0) {
+		trace(TRACE_WARNING, NULL, "ignored a command signal from pid %d uid %u", (int)from, (unsigned)uid);
+		return;
+	}
+	if (ncmd == cmdcap) {
+		cmdcap = cmdcap ? cmdcap * 2 : 16;
+		cmdq = xrealloc(cmdq, cmdcap * sizeof *cmdq);
+	}
+	cmdq[ncmd].value = value;
+	cmdq[ncmd++].from = from;
+}
+
+/* ---- the signal source ---- */
+static void signals_ready(struct source *s, uint32_t events)
+{
+	(void)s;
+	(void)events;
+	struct signalfd_siginfo si[16];
+	for (;;) {
+		ssize_t n = read(D.sigfd, si, sizeof si);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		for (size_t i = 0; i < (size_t)n / sizeof si[0]; i++) {
+			int sig = (int)si[i].ssi_signo;
+			if (sig == SIGCHLD) {
+				D.work |= W_REAP;
+			} else if (sig == SIGTERM || sig == SIGINT) {
+				D.work |= W_STOP;
+				snprintf(D.stop_why, sizeof D.stop_why, "SIG%s", signal_name(sig));
+			} else if (sig == SIGHUP) {
+				D.work |= W_RELOAD;
+			} else if (sig == SIGUSR1) {
+				D.work |= W_REOPEN;
+			} else if (sig == SIGUSR2) {
+				D.work |= W_STATS;
+			} else if (sig == CMD_SIGNAL) {
+				if (si[i].ssi_code == SI_QUEUE)
+					loop_queue_command(si[i].ssi_int, (pid_t)si[i].ssi_pid, si[i].ssi_uid);
+			}
+		}
+	}
+}
+struct source signal_source = {.ready = signals_ready};
+
+/* Reap every exited child first, then handle them: one read of our children
+ * list serves the whole batch, and leftovers are killed after the respawns. */
+static void reap(int64_t now)
+{
+	static struct {
+		pid_t pid;
+		int st;
+	} *done;
+	static size_t cap;
+	size_t n = 0;
+	for (;;) {
+		int st;
+		pid_t pid = waitpid(-1, &st, WNOHANG);
+		if (pid < 0 && errno == EINTR)
+			continue;
+		if (pid <= 0)
+			break;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			done = xrealloc(done, cap * sizeof *done);
+		}
+		done[n].pid = pid;
+		done[n++].st = st;
+	}
+	escapees_batch(true);
+	for (size_t i = 0; i < n; i++) {
+		struct svc *v = pidtab_find(done[i].pid);
+		if (!v) {
+			trace(TRACE_DEBUG, NULL, "reaped orphan %d", (int)done[i].pid);
+			continue;
+		}
+		pidtab_remove(v);
+		svc_event(v, E_EXIT, done[i].st, now);
+	}
+	escapees_batch(false);
+	escapees_sweep();
+}
+
+static void timers(int64_t now)
+{
+	groups_timer(now);
+	for (size_t i = 0; i < D.nsvc; i++) {
+		struct svc *v = D.svcs[i];
+		if (v->deadline && now >= v->deadline)
+			svc_event(v, E_TIMER, 0, now);
+	}
+}
+
+static int64_t next_deadline(void)
+{
+	int64_t d = 0;
+#define CONSIDER(t) do { if ((t) && (!d || (t) < d)) d = (t); } while (0)
+	if (D.phase == PHASE_STARTING)
+		CONSIDER(D.next_group_at);
+	if (!stopping_all())
+		CONSIDER(D.stats_at);
+	if (D.dirty)
+		CONSIDER(D.state_retry_at);
+	for (size_t i = 0; i < D.nsvc; i++)
+		CONSIDER(D.svcs[i]->deadline);
+#undef CONSIDER
+	return d;
+}
+
+/* The fixed-order tail of a loop turn. Returns false once everything has
+ * stopped and the loop should end. */
+static bool tail(void)
+{
+	int64_t now = mono_ns();
+	unsigned w = D.work;
+	D.work = 0;
+	if (w & W_REAP)
+		reap(now);
+	if (w & W_STOP)
+		stop_all_begin(0, D.stop_why, PHASE_STOPPING);
+	if (w & W_REEXEC)
+		stop_all_begin(0, "restart in place", PHASE_RESTARTING);
+	for (size_t i = 0; i < ncmd; i++)
+		command(cmdq[i].value, cmdq[i].from);
+	ncmd = 0;
+	if ((w & W_RELOAD) && !stopping_all())
+		reload();
+	if (w & W_REOPEN)
+		reopen_logs();
+	timers(now);
+	if (stopping_all())
+		stop_all_progress(now);
+	if (((w & W_STATS) || (D.stats_at && now >= D.stats_at)) && !stopping_all()) {
+		stats_lines();
+		if (D.stats_at && now >= D.stats_at)
+			D.stats_at = now + (int64_t)D.reg->r->stats_interval * SEC;
+	}
+	/* A fatal essential server asks for a stop from inside the turn. */
+	if (D.work & W_STOP) {
+		D.work &= ~W_STOP;
+		stop_all_begin(0, D.stop_why, PHASE_STOPPING);
+	}
+	if (D.dirty && (!D.state_retry_at || mono_ns() >= D.state_retry_at))
+		state_write();
+	return !(stopping_all() && all_down());
+}
+
+int loop_run(void)
+{
+	D.work |= W_REAP;  /* a child may have exited before the loop began */
+	while (tail()) {
+		int64_t due = next_deadline();
+		int timeout = -1;
+		if (D.work) {
+			timeout = 0;
+		} else if (due) {
+			int64_t ms = (due - mono_ns() + MS - 1) / MS;
+			timeout = ms < 0 ? 0 : ms > 86400000 ? 86400000 : (int)ms;
+		}
+		struct epoll_event ev[64];
+		int n = epoll_wait(D.epfd, ev, 64, timeout);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			trace(TRACE_ERROR, NULL, "epoll_wait: %s", strerror(errno));
+			return 1;
+		}
+		for (int i = 0; i < n; i++) {
+			struct source *s = ev[i].data.ptr;
+			s->ready(s, ev[i].events);
+		}
+	}
+	return D.exit_code;
+}

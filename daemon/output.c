@@ -1,0 +1,146 @@
+/* output.c: servers' stdout/stderr, read from pipes into their log files.
+ * A log file is opened for each batch of output rather than held: one fd per
+ * server instead of two (every exec pays for each fd the supervisor holds),
+ * and a rotated or deleted log file is simply created again. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "lib/fs.h"
+#include "lib/log.h"
+#include "lib/util.h"
+
+int open_logfile(const char *path)
+{
+	return open_append(path);
+}
+
+void outlog_close(struct outlog *o)
+{
+	if (o->pipe >= 0)
+		close(o->pipe);
+	o->pipe = -1;
+	free(o->path);
+	o->path = NULL;
+}
+
+/* Move what the server wrote into its log file; when the file cannot take it
+ * (disk full), drop it rather than block the server. */
+void outlog_drain(struct outlog *o)
+{
+	static char buf[65536];
+	int file = -1;
+	for (;;) {
+		ssize_t n = read(o->pipe, buf, sizeof buf);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
+				close(o->pipe);
+				o->pipe = -1;
+			}
+			break;
+		}
+		if (file < 0)
+			file = open_logfile(o->path);
+		if (file < 0 || write_full(file, buf, (size_t)n) != 0) {
+			if (!o->dropped)
+				trace(TRACE_ERROR, o->owner->id, "cannot write %s: %s; dropping output", o->path,
+				      strerror(errno));
+			o->dropped += (unsigned long long)n;
+		} else if (o->dropped) {
+			trace(TRACE_WARNING, o->owner->id, "%s writable again; %llu bytes of output were lost", o->path,
+			      o->dropped);
+			o->dropped = 0;
+		}
+	}
+	if (file >= 0)
+		close(file);
+}
+
+static void outlog_ready(struct source *s, uint32_t events)
+{
+	(void)events;
+	outlog_drain((struct outlog *)s);
+}
+
+/* The fd for one stream of a new instance: "-" keeps ours (-1); else the
+ * write end of a fresh pipe into the file (-2 on error, why set). */
+int outlog_prepare(struct svc *v, struct outlog *o, const char *path, char *why, size_t n)
+{
+	if (o->pipe >= 0) {
+		outlog_drain(o);  /* what the old instance left in the pipe */
+		if (o->pipe >= 0) {
+			close(o->pipe);
+			o->pipe = -1;
+		}
+	}
+	if (o->path && strcmp(o->path, path) != 0) {
+		free(o->path);
+		o->path = NULL;
+	}
+	o->owner = v;
+	o->src.ready = outlog_ready;
+	if (!o->path)
+		o->path = xstrdup(path);
+	if (strcmp(path, "-") == 0)
+		return -1;
+	/* Find out now, not at the first output, if the log cannot be written. */
+	int f = open_logfile(path);
+	if (f < 0) {
+		snprintf(why, n, "log %s: %s", path, strerror(errno));
+		return -2;
+	}
+	close(f);
+	int pp[2];
+	if (pipe2(pp, O_CLOEXEC) != 0) {
+		snprintf(why, n, "pipe: %s", strerror(errno));
+		return -2;
+	}
+	set_nonblock(pp[0]);
+	if (loop_add(pp[0], &o->src, EPOLLIN) != 0) {
+		snprintf(why, n, "epoll: %s", strerror(errno));
+		close(pp[0]);
+		close(pp[1]);
+		return -2;
+	}
+	o->pipe = pp[0];
+	return pp[1];
+}
+
+void reopen_logs(void)
+{
+	int e = log_reopen();
+	if (e < 0)
+		trace(TRACE_ERROR, NULL, "cannot reopen trace log: %s", strerror(-e));
+	const char *log = D.reg->r->log;
+	if (!D.foreground && e == 0 && strcmp(log, "-") != 0) {
+		/* Our own stdout/stderr (where "-" servers write) follow the log. */
+		int fd = open_logfile(log);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+			close(fd);
+		}
+	}
+	/* Servers' logs are opened for each batch of output; create them now so
+	 * that a rotated file is back in place at once. */
+	for (size_t i = 0; i < D.nsvc; i++) {
+		struct outlog *os[2] = {&D.svcs[i]->out, &D.svcs[i]->err};
+		for (int k = 0; k < 2; k++) {
+			if (!os[k]->path || strcmp(os[k]->path, "-") == 0 || (k == 1 && os[1]->pipe < 0))
+				continue;
+			int fd = open_logfile(os[k]->path);
+			if (fd < 0)
+				trace(TRACE_ERROR, D.svcs[i]->id, "cannot reopen %s: %s", os[k]->path, strerror(errno));
+			else
+				close(fd);
+		}
+	}
+	trace(TRACE_INFO, NULL, "log files reopened");
+}

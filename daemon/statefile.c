@@ -1,0 +1,91 @@
+/* statefile.c: the daemon's state published as supervisor.state (schema in
+ * lib/status.h), rewritten atomically, and the periodic stats lines. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "lib/log.h"
+#include "lib/proc.h"
+#include "lib/runfile.h"
+#include "lib/util.h"
+
+static void fill_server(struct st_server *s, const struct svc *v, unsigned index)
+{
+	memset(s, 0, sizeof *s);
+	s->index = (int)index;
+	snprintf(s->id, sizeof s->id, "%s", v->id);
+	s->state = svc_public_state(v);
+	s->pid = v->pid;
+	s->start_boot_ns = v->pid ? v->start_boot : 0;
+	s->proc_start = (int64_t)v->proc_start;
+	s->restarts = (int)v->restarts;
+	s->requested = (int)v->requested;
+	s->wstatus = v->last_status;
+	s->held = v->held;
+	s->removed = v->removed;
+	s->deadline_ns = v->deadline;
+	s->stop_timeout_ms = stop_timeout_of(v) / MS;
+	snprintf(s->last_error, sizeof s->last_error, "%s", v->last_error);
+	snprintf(s->description, sizeof s->description, "%s", v->want->description);
+}
+
+void state_write(void)
+{
+	static struct buf b;
+	static struct st_file f;
+	static size_t cap;
+	b.len = 0;
+	if (cap < D.nsvc) {
+		cap = D.nsvc * 2;
+		f.servers = xrealloc(f.servers, cap * sizeof *f.servers);
+	}
+	f.pid = getpid();
+	f.pidns = (int64_t)D.pidns;
+	f.start_boot_ns = D.start_boot;
+	f.start_real_s = D.start_real / SEC;
+	f.generation = (int64_t)D.generation;
+	f.serial = (int64_t)++D.serial;
+	f.phase = D.phase;
+	f.foreground = D.foreground;
+	f.stop_budget_ms = stop_budget_ns(D.reg->r) / MS;
+	f.stop_deadline_ns = D.stop_deadline;
+	snprintf(f.registry, sizeof f.registry, "%s", D.reg_path);
+	snprintf(f.rundir, sizeof f.rundir, "%s", D.rundir);
+	f.n = D.nsvc;
+	for (size_t i = 0; i < D.nsvc; i++)
+		fill_server(&f.servers[i], D.svcs[i], (unsigned)i);
+	state_format(&b, &f);
+	int e = file_replace(D.rundir, STATE_FILE, buf_str(&b), b.len);
+	if (e < 0) {
+		/* Stays dirty; tried again in a second (a deadline, not a loop). */
+		if (!D.state_retry_at)
+			trace(TRACE_ERROR, NULL, "cannot write %s/%s: %s (retrying every second)", D.rundir, STATE_FILE,
+			      strerror(-e));
+		D.state_retry_at = mono_ns() + SEC;
+		return;
+	}
+	if (D.state_retry_at)
+		trace(TRACE_INFO, NULL, "%s/%s written again", D.rundir, STATE_FILE);
+	D.state_retry_at = 0;
+	D.dirty = false;
+}
+
+void stats_lines(void)
+{
+	int64_t now = mono_ns();
+	for (size_t i = 0; i < D.nsvc; i++) {
+		struct svc *v = D.svcs[i];
+		char up[32] = "-", mem[32] = "-", how[32];
+		if (v->pid) {
+			fmt_duration(up, sizeof up, (now - v->start_mono) / SEC);
+			fmt_bytes(mem, sizeof mem, proc_server_rss(v->pid, getpid(), v->id));
+		}
+		wstatus_text(how, sizeof how, v->last_status);
+		trace(TRACE_INFO, v->id,
+		      "stats: state %s, pid %d, uptime %s, memory %s, restarts %u (asked for: %u), last exit %s",
+		      sv_state_name(svc_public_state(v)), (int)v->pid, up, mem, v->restarts, v->requested,
+		      how[0] ? how : "-");
+	}
+}
