@@ -1,6 +1,10 @@
 /* main.c: the applet table and the busybox-style dispatcher (by link name or first argument). */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "applets/applets.h"
 #include "lib/opts.h"
@@ -123,8 +127,35 @@ static int dispatch_verb(int argc, char **argv)
 	return run(ap, argc - 1, argv + 1);
 }
 
+/* fds 0-2 open before anything else, so that no lock, log or pipe of ours
+ * ever lands on one of them (and is then replaced by a dup2 onto "standard
+ * error"). /dev/null, or where a root has none, an empty pipe for input and
+ * a pipe nobody reads for output (SIGPIPE then ignored: writes fail). */
+static void fd_sanitize(void)
+{
+	for (int fd = 0; fd < 3; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		int nfd = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+		if (nfd < 0) {
+			int pp[2];
+			if (pipe(pp) != 0)
+				_exit(127);
+			nfd = fd == 0 ? pp[0] : pp[1];
+			close(fd == 0 ? pp[1] : pp[0]);
+			if (fd != 0)
+				signal(SIGPIPE, SIG_IGN);
+		}
+		if (nfd != fd) {  /* lower fds are open by now: nfd is above fd */
+			dup2(nfd, fd);
+			close(nfd);
+		}
+	}
+}
+
 int main(int argc, char **argv)
 {
+	fd_sanitize();
 	const char *self = argc > 0 && argv[0] ? path_base(argv[0]) : "imageserving";
 	for (size_t i = 0; i < sizeof links / sizeof links[0]; i++)
 		if (strcmp(self, links[i].link) == 0)

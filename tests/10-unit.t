@@ -1,10 +1,26 @@
 #!/bin/bash
-# Unit tests of lib/ (C programs printing TAP), built by `make units` into
-# $IMAGESERVING_UNITS (default build/rel/tests). A missing program is a failure.
+# Unit tests in C (programs printing TAP), built by `make units` into
+# $IMAGESERVING_UNITS (default build/rel/tests): the registry loader and the
+# server lifecycle table. Their TAP is renumbered into one plan; a missing or
+# crashing program is a failure.
 units=${IMAGESERVING_UNITS:-$(cd "$(dirname "$0")/.." && pwd)/build/rel/tests}
-if [ ! -x "$units/registry" ]; then
-	echo "1..1"
-	echo "not ok 1 - unit test program $units/registry exists (run: make units)"
-	exit 1
-fi
-exec "$units/registry"
+n=0 failed=0
+for prog in registry lifecycle; do
+	if [ ! -x "$units/$prog" ]; then
+		n=$((n + 1)); echo "not ok $n - unit test program $units/$prog exists (run: make units)"
+		continue
+	fi
+	out=$("$units/$prog"); rc=$?
+	while IFS= read -r line; do
+		case $line in
+		"ok "*|"not ok "*)
+			n=$((n + 1))
+			status=${line%% [0-9]*}; rest=${line#* [0-9]* }; rest=${rest#"- "}
+			echo "$status $n - $prog: $rest" ;;
+		"#"*) echo "$line" ;;
+		esac
+	done <<<"$out"
+	n=$((n + 1))
+	if [ "$rc" -eq 0 ]; then echo "ok $n - $prog exits 0"; else echo "not ok $n - $prog exits 0 (got $rc)"; fi
+done
+echo "1..$n"

@@ -117,7 +117,7 @@ out=$(IS restart 2>&1); rc=$?
 D2=$(daemon_pid); track "$D2"; track_servers
 is "$rc" 0 "restart exits 0"
 ok $([ "$D2" != "$D" ] && live "$D2"; echo $?) "restart runs a new supervisor ($D -> $D2)"
-gone=0; for p in $old; do live "$p" && gone=1; done
+gone=0; for p in $old; do live "$p" && { gone=1; diag "still there: $p $(tr '\0' ' ' </proc/$p/cmdline) (new: $D2 $(spid a) $(spid b) $(spid c) $(spid d))"; }; done
 ok $gone "the old supervisor and all old server processes are gone"
 new="$(spid a) $(spid b) $(spid c) $(spid d)"
 fresh=0; for p in $new; do { live "$p" && ! grep -qw "$p" <<<"$old"; } || fresh=1; done

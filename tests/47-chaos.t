@@ -84,6 +84,7 @@ for p in $rpids; do wait "$p" 2>/dev/null; done
 # ---- afterwards ----
 wait_for 15 all_running
 ok $? "every server is running again"
+all_running || { diag "status: $(status_json)"; "$BIN" status -c "$REG" >&2; }
 ok $([ "$(state_get k1 restarts)$(state_get k3 restarts)" != 00 ]; echo $?) "restarts were counted"
 no_zombies() { [ -z "$(zombies_under "$SUP")" ]; }
 wait_for 3 no_zombies
