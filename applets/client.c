@@ -261,8 +261,9 @@ static bool cmd_done(const struct st_file *f, void *arg)
 	case CMD_STOP:
 		return s->pid == 0 && s->state != SV_STOPPING;
 	case CMD_START:
-		return up || s->state == SV_FATAL || (tried && s->state == SV_BACKOFF) ||
-		       (tried && s->pid == 0 && s->last_error[0]);
+		/* A fatal or backing-off server counts only once it was tried
+		 * again: before that, the state is the one the command changes. */
+		return up || (tried && (s->state == SV_FATAL || s->state == SV_BACKOFF || (s->pid == 0 && s->last_error[0])));
 	default:
 		return (up && s->pid != w->old_pid) || (tried && (s->state == SV_FATAL || s->state == SV_BACKOFF));
 	}

@@ -15,6 +15,7 @@
 #include "lib/log.h"
 #include "lib/proc.h"
 #include "lib/util.h"
+#include "lib/vec.h"
 
 struct pidlist {
 	pid_t *p;
@@ -23,10 +24,7 @@ struct pidlist {
 
 static void pidlist_add(struct pidlist *l, pid_t pid)
 {
-	if (l->n == l->cap) {
-		l->cap = l->cap ? l->cap * 2 : 64;
-		l->p = xrealloc(l->p, l->cap * sizeof *l->p);
-	}
+	l->p = vec_room(l->p, l->n + 1, &l->cap, sizeof *l->p);
 	l->p[l->n++] = pid;
 }
 
@@ -43,10 +41,7 @@ static void extra_add(struct extralist *l, pid_t pid, unsigned long long start)
 	for (size_t k = 0; k < l->n; k++)
 		if (l->p[k].pid == pid)
 			return;
-	if (l->n == l->cap) {
-		l->cap = l->cap ? l->cap * 2 : 8;
-		l->p = xrealloc(l->p, l->cap * sizeof *l->p);
-	}
+	l->p = vec_room(l->p, l->n + 1, &l->cap, sizeof *l->p);
 	l->p[l->n].pid = pid;
 	l->p[l->n++].start = start;
 }

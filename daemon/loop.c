@@ -20,6 +20,7 @@
 #include "lib/log.h"
 #include "lib/proto.h"
 #include "lib/util.h"
+#include "lib/vec.h"
 
 struct daemon D = {.epfd = -1, .sigfd = -1, .lock_fd = -1, .ready_fd = -1, .generation = 1,
 		   .scale_num = 1, .scale_den = 1};
@@ -43,10 +44,7 @@ void loop_queue_command(int value, pid_t from, uid_t uid)
 		trace(TRACE_WARNING, NULL, "ignored a command signal from pid %d uid %u", (int)from, (unsigned)uid);
 		return;
 	}
-	if (ncmd == cmdcap) {
-		cmdcap = cmdcap ? cmdcap * 2 : 16;
-		cmdq = xrealloc(cmdq, cmdcap * sizeof *cmdq);
-	}
+	cmdq = vec_room(cmdq, ncmd + 1, &cmdcap, sizeof *cmdq);
 	cmdq[ncmd].value = value;
 	cmdq[ncmd++].from = from;
 }
@@ -102,10 +100,7 @@ static void reap(int64_t now)
 			continue;
 		if (pid <= 0)
 			break;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			done = xrealloc(done, cap * sizeof *done);
-		}
+		done = vec_room(done, n + 1, &cap, sizeof *done);
 		done[n].pid = pid;
 		done[n++].st = st;
 	}

@@ -1,6 +1,7 @@
 /* status.c: the state file's schema as one column table per line kind, its
  * writer and its reader. */
 #include "status.h"
+#include "vec.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -213,10 +214,7 @@ int state_parse(char *text, struct st_file *f)
 				goto bad;
 			have_sup = true;
 		} else if (strcmp(fl[0], "server") == 0 && nsrv) {
-			if (f->n == cap) {
-				cap = cap ? cap * 2 : 8;
-				f->servers = xrealloc(f->servers, cap * sizeof *f->servers);
-			}
+			f->servers = vec_room(f->servers, f->n + 1, &cap, sizeof *f->servers);
 			struct st_server *s = &f->servers[f->n];
 			memset(s, 0, sizeof *s);
 			s->wstatus = -1;

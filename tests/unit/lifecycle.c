@@ -322,6 +322,23 @@ static void policy(void)
 	done(v);
 }
 
+/* The shutdown budget's sum of group maxima, whatever the order (a reload
+ * leaves removed servers after the others). */
+static void budget(void)
+{
+	struct server sv[4];
+	unsigned prio[4] = {1, 2, 1, 3}, stop[4] = {4, 6, 9, 1};
+	for (int i = 0; i < 4; i++) {
+		memset(&sv[i], 0, sizeof sv[i]);
+		sv[i].priority = prio[i];
+		sv[i].stop_timeout = stop[i];
+	}
+	struct registry r = {.servers = sv, .nservers = 4};
+	ok(stop_budget_ns(&r) == 16 * SEC, "groups 1 (max 9), 2 (6), 3 (1) out of order: 16 s");
+	r.shutdown_timeout = 10;
+	ok(stop_budget_ns(&r) == 10 * SEC, "capped by shutdownTimeout");
+}
+
 int main(void)
 {
 	log_set_level(TRACE_ERROR);
@@ -334,6 +351,7 @@ int main(void)
 	table();
 	intent();
 	policy();
+	budget();
 	regref_drop(ref);
 	printf("1..%d\n", tests);
 	return failures != 0;
