@@ -149,6 +149,8 @@ struct daemon {
 	char **argv;               /* to re-execute in place */
 	unsigned work;             /* enum work bits, acted on by the loop's tail */
 	char stop_why[64];
+	char endpoint[160];        /* "127.0.0.1:9910", "" (off), or why it is not served */
+	unsigned long reloads, reload_failures;
 };
 extern struct daemon D;
 
@@ -208,7 +210,15 @@ void pidtab_free(void);
 
 /* ---- statefile.c: the state snapshot and the stats lines ---- */
 void state_write(void);
+void state_fill(struct st_file *f, size_t *cap);
 void stats_lines(void);
+
+/* ---- endpoint.c, metrics.c: the <tcpport> status endpoint ---- */
+void endpoint_apply(void);
+void endpoint_close(void);
+int64_t endpoint_deadline(void);
+void endpoint_timers(int64_t now);
+void metrics_render(struct buf *b);
 
 /* ---- ready.c: start-up readiness pipe (both sides) ---- */
 int ready_spawn_daemon(const char *registry, bool ok_if_running, int *fd);

@@ -58,6 +58,9 @@ void groups_start_next(int64_t now)
 			return;
 		}
 		D.next_prio = following;
+		/* The delay runs from when the group has been started (its spawns
+		 * done), not from before. */
+		now = mono_ns();
 		D.next_group_at = now + (int64_t)delay * SEC;
 		if (D.next_group_at > now)
 			return;
@@ -163,6 +166,7 @@ void stop_all_begin(int code, const char *why, enum sup_phase phase)
 	D.next_group_at = 0;
 	trace(TRACE_INFO, NULL, "stopping every server: %s", why);
 	ready_abandon(why);
+	endpoint_close();  /* before the servers stop: probes see the supervisor go */
 	for (size_t i = 0; i < D.nsvc; i++) {
 		struct svc *v = D.svcs[i];
 		if (v->state == S_WAITING || v->state == S_BACKOFF)

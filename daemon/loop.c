@@ -3,8 +3,9 @@
  * the tail acts on them in one fixed order, then sleeps until the next
  * deadline, or without a timeout when nothing is due.
  *
- * Tail order: reap → stop-all → commands → reload → log reopen → timers →
- * stop progress → stats → state file (once, if anything changed). Reaping
+ * Tail order: reap → stop-all → commands → reload → log reopen → timers
+ * (groups, the endpoint's connections, servers) → stop progress → stats →
+ * state file (once, if anything changed). Reaping
  * first lets commands and the reload see who is really alive; the state file
  * last publishes the whole turn at once. */
 #include <errno.h>
@@ -121,6 +122,7 @@ static void reap(int64_t now)
 static void timers(int64_t now)
 {
 	groups_timer(now);
+	endpoint_timers(now);
 	for (size_t i = 0; i < D.nsvc; i++) {
 		struct svc *v = D.svcs[i];
 		if (v->deadline && now >= v->deadline)
@@ -140,6 +142,7 @@ static int64_t next_deadline(void)
 		CONSIDER(D.state_retry_at);
 	for (size_t i = 0; i < D.nsvc; i++)
 		CONSIDER(D.svcs[i]->deadline);
+	CONSIDER(endpoint_deadline());
 #undef CONSIDER
 	return d;
 }

@@ -191,6 +191,7 @@ static void restart_in_process(void)
 		D.reg = regref_new(r);
 	}
 	create_servers();
+	endpoint_apply();
 	groups_start_next(mono_ns());
 }
 
@@ -296,6 +297,7 @@ int supervisor_run(const char *registry_opt, bool fg, bool ok_if_running)
 	      (int)getpid(), getpid() == 1 ? " (as PID 1)" : "", D.reg_path, D.reg->r->nservers);
 	trace_warnings();
 	create_servers();
+	endpoint_apply();
 	state_write();
 	groups_start_next(mono_ns());
 

@@ -94,6 +94,7 @@ void reload(void)
 		      d.errors, d.errors == 1 ? "" : "s");
 		trace_diag(TRACE_ERROR, "reload: ", &d);
 		diag_free(&d);
+		D.reload_failures++;
 		return;
 	}
 	trace_diag(TRACE_WARNING, "reload: ", &d);
@@ -157,6 +158,8 @@ void reload(void)
 	log_set_level(r->tracelevel);
 	D.stats_at = r->stats_interval ? now + (int64_t)r->stats_interval * SEC : 0;
 	D.generation++;
+	D.reloads++;
+	endpoint_apply();
 	/* New servers start now, or with their group if groups are still starting. */
 	if (D.phase == PHASE_RUNNING)
 		for (size_t i = 0; i < D.nsvc; i++)

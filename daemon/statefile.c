@@ -31,31 +31,40 @@ static void fill_server(struct st_server *s, const struct svc *v, unsigned index
 	snprintf(s->description, sizeof s->description, "%s", v->want->description);
 }
 
+/* The daemon's state as the schema has it; f->servers grows as needed
+ * (*cap: its capacity). */
+void state_fill(struct st_file *f, size_t *cap)
+{
+	if (*cap < D.nsvc + 1) {
+		*cap = D.nsvc * 2 + 1;
+		f->servers = xrealloc(f->servers, *cap * sizeof *f->servers);
+	}
+	f->pid = getpid();
+	f->pidns = (int64_t)D.pidns;
+	f->start_boot_ns = D.start_boot;
+	f->start_real_s = D.start_real / SEC;
+	f->generation = (int64_t)D.generation;
+	f->serial = (int64_t)D.serial;
+	f->phase = D.phase;
+	f->foreground = D.foreground;
+	f->stop_budget_ms = stop_budget_ns(D.reg->r) / MS;
+	f->stop_deadline_ns = D.stop_deadline;
+	snprintf(f->registry, sizeof f->registry, "%s", D.reg_path);
+	snprintf(f->rundir, sizeof f->rundir, "%s", D.rundir);
+	snprintf(f->endpoint, sizeof f->endpoint, "%s", D.endpoint);
+	f->n = D.nsvc;
+	for (size_t i = 0; i < D.nsvc; i++)
+		fill_server(&f->servers[i], D.svcs[i], (unsigned)i);
+}
+
 void state_write(void)
 {
 	static struct buf b;
 	static struct st_file f;
 	static size_t cap;
 	b.len = 0;
-	if (cap < D.nsvc) {
-		cap = D.nsvc * 2;
-		f.servers = xrealloc(f.servers, cap * sizeof *f.servers);
-	}
-	f.pid = getpid();
-	f.pidns = (int64_t)D.pidns;
-	f.start_boot_ns = D.start_boot;
-	f.start_real_s = D.start_real / SEC;
-	f.generation = (int64_t)D.generation;
-	f.serial = (int64_t)++D.serial;
-	f.phase = D.phase;
-	f.foreground = D.foreground;
-	f.stop_budget_ms = stop_budget_ns(D.reg->r) / MS;
-	f.stop_deadline_ns = D.stop_deadline;
-	snprintf(f.registry, sizeof f.registry, "%s", D.reg_path);
-	snprintf(f.rundir, sizeof f.rundir, "%s", D.rundir);
-	f.n = D.nsvc;
-	for (size_t i = 0; i < D.nsvc; i++)
-		fill_server(&f.servers[i], D.svcs[i], (unsigned)i);
+	D.serial++;
+	state_fill(&f, &cap);
 	state_format(&b, &f);
 	int e = file_replace(D.rundir, STATE_FILE, buf_str(&b), b.len);
 	if (e < 0) {

@@ -207,3 +207,18 @@ uint64_t proc_server_rss(pid_t pid, pid_t sup, const char *id)
 	}
 	return sum;
 }
+
+int proc_open_fds(pid_t pid)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/fd", (int)pid);
+	DIR *d = opendir(path);
+	if (!d)
+		return -1;
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n - 1;  /* not the directory's own fd */
+}

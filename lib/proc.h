@@ -33,6 +33,10 @@ bool proc_marked(pid_t pid, const char *id);
  * its marker) with their descendants. */
 uint64_t proc_server_rss(pid_t pid, pid_t sup, const char *id);
 
+/* How many fds pid has open (for ourselves: not counting the one that
+ * reads the list). -1 if unknown. */
+int proc_open_fds(pid_t pid);
+
 /* Inode of our pid namespace (0 if unknown). */
 unsigned long long proc_pidns(pid_t pid);
 

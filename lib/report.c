@@ -133,6 +133,8 @@ void report_json(struct buf *b, const struct report *r)
 	json_str(b, r->st.registry);
 	buf_puts(b, ", \"generation\": ");
 	json_int(b, true, r->st.generation);
+	buf_puts(b, ", \"endpoint\": ");
+	json_str(b, r->st.endpoint);
 	buf_puts(b, "}, \"servers\": [");
 	for (size_t i = 0; i < r->n; i++) {
 		const struct report_row *w = &r->rows[i];

@@ -64,6 +64,7 @@ static const struct column sup_cols[] = {
 	COL(st_file, C_I64, stop_deadline_ns),
 	COL(st_file, C_STR, registry),
 	COL(st_file, C_STR, rundir),
+	COL(st_file, C_STR, endpoint),
 };
 static const struct column srv_cols[] = {
 	COL(st_server, C_INT, index),

@@ -62,6 +62,7 @@ struct st_file {
 	int64_t stop_deadline_ns; /* CLOCK_MONOTONIC end of a stop under way; 0: none */
 	char registry[4096];
 	char rundir[4096];
+	char endpoint[160];       /* the status endpoint served, "" (none) or "error: why" */
 	size_t n;
 	struct st_server *servers;
 };
