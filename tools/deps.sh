@@ -1,11 +1,11 @@
 #!/bin/sh
-# Obtain what the build needs: musl-gcc, mini-XML 3.3.1's and llhttp 8.1.0's
-# source trees.
-# Usage: tools/deps.sh [--musl] [--mxml DEST] [--llhttp DEST]
+# Obtain what the build and the tests need: musl-gcc, mini-XML 3.3.1's and
+# llhttp 8.1.0's source trees, and Prometheus' two programs for the tests.
+# Usage: tools/deps.sh [--musl] [--mxml DEST] [--llhttp DEST] [--prometheus DIR]
 # On Debian it installs musl-tools and fetches the `mxml` source package (with
-# Debian's patches applied); llhttp's C sources come out of the node-llhttp
-# binary package (`apt-get download` + `dpkg-deb -x`: nothing of Node is
-# installed); elsewhere it says exactly what to get.
+# Debian's patches applied); llhttp's C sources and Prometheus come out of
+# their binary packages (`apt-get download` + `dpkg-deb -x`: nothing of Node or
+# Prometheus is installed or started); elsewhere it says exactly what to get.
 set -eu
 
 MXML_VERSION=3.3.1
@@ -141,11 +141,36 @@ need_llhttp() {
 	say "llhttp $LLHTTP_VERSION source (checksums verified) in $dest"
 }
 
+# promtool and prometheus from Debian's prometheus package into DIR, for the
+# tests that check /metrics and scrape it; each must answer --version.
+need_prometheus() {
+	dir=$1
+	if [ ! -x "$dir/promtool" ] || [ ! -x "$dir/prometheus" ]; then
+		is_debian || die "promtool and prometheus not found in $dir: put both programs (from a Prometheus release) there"
+		mkdir -p "$dir"
+		work=$dir/prometheus-fetch.$$
+		say "fetching the prometheus package (its two programs only)"
+		deb=$(deb_download prometheus "$work")
+		dpkg-deb -x "$deb" "$work/x" || die "dpkg-deb -x $deb failed"
+		for p in prometheus promtool; do
+			[ -x "$work/x/usr/bin/$p" ] || die "$deb holds no usr/bin/$p"
+			mv "$work/x/usr/bin/$p" "$dir/$p"
+		done
+		echo "$(basename "$deb") sha256 $(sha256sum "$deb" | cut -d' ' -f1)" >"$dir/prometheus.SOURCE"
+		rm -rf "$work"
+	fi
+	for p in prometheus promtool; do
+		v=$("$dir/$p" --version 2>&1 | head -n 1) || die "$dir/$p --version failed: $v"
+		say "$v"
+	done
+}
+
 while [ $# -gt 0 ]; do
 	case $1 in
 	--musl) need_musl ;;
 	--mxml) need_mxml "$2"; shift ;;
 	--llhttp) need_llhttp "$2"; shift ;;
+	--prometheus) need_prometheus "$2"; shift ;;
 	*) die "unknown argument: $1" ;;
 	esac
 	shift
