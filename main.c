@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "applets/applets.h"
+#include "lib/httpd.h"
 #include "lib/opts.h"
 #include "lib/util.h"
 
@@ -78,7 +79,7 @@ static int dispatch_verb(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (strcmp(a, "--version") == 0 && !verb) {
-			printf("imageserving %s\n", IS_VERSION);
+			printf("imageserving %s (%s)\n", IS_VERSION, httpd_parser_version());
 			return EX_OK;
 		}
 		if ((strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) && !verb) {
