@@ -80,9 +80,11 @@ endif
 # $(call build_mxml,DIR,CC-VAR,CFLAGS-VAR,LDFLAGS-VAR): mini-XML from
 # $(MXML_SRC) into DIR with the given compiler and flags (variable names, not
 # values, are passed: the flags hold commas). The one recipe for every flavour
-# (release, sanitizer, clang, fuzz, valgrind).
+# (release, sanitizer, clang, fuzz, valgrind). It copies the tree's contents:
+# were MXML_SRC a symlink, copying the link would configure and build inside
+# the source tree itself, and every flavour would share (and break) it.
 define build_mxml
-	rm -rf $(1) && mkdir -p $(BUILD) && cp -R $(MXML_SRC) $(1)
+	rm -rf $(1) && mkdir -p $(1) && cp -R $(MXML_SRC)/. $(1)/
 	cd $(1) && CC="$($(2))" CFLAGS="$($(3))" LDFLAGS="$($(4))" \
 	    ./configure --disable-shared --disable-threads >configure.out 2>&1 || \
 	    { cat configure.out; exit 1; }
