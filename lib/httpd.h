@@ -8,11 +8,14 @@
 #include "source.h"
 #include "util.h"
 
-/* Bounds. A connection past HTTPD_MAX_CONNS is accepted and closed at once; a
- * request head over HTTPD_MAX_HEAD bytes gets 431 and a close. A client has
+/* Bounds. A connection past HTTPD_MAX_CONNS is accepted and closed at once;
+ * so is one accepted while the process is out of fds (a spare fd is given up
+ * for it: the loop never spins on a listener it cannot serve). A request head
+ * over HTTPD_MAX_HEAD bytes gets 431 and a close. A client has
  * HTTPD_TIMEOUT_NS to send a whole request (from its first byte, or from the
  * accept), may stay idle that long between requests, and must take each part
- * of an answer within that long; past any of these it is closed. */
+ * of an answer within that long; past any of these it is closed, unanswered.
+ * Memory: about 9 KiB per open connection plus the answer being sent. */
 #define HTTPD_MAX_CONNS  64
 #define HTTPD_MAX_HEAD   8192
 #define HTTPD_TIMEOUT_NS (5 * 1000000000LL)
@@ -48,8 +51,10 @@ unsigned httpd_port(const struct httpd *h);
 unsigned httpd_connections(const struct httpd *h);
 
 /* The earliest CLOCK_MONOTONIC deadline (mono_ns()) of any connection, 0 if
- * none: with no connection open the server needs no wakeup. The loop calls
- * httpd_timers once that time has come; it closes whoever is late. */
+ * none: with no connection open the server needs no wakeup. (One exception:
+ * listeners paused for want of fds or memory retry after 1 s.) The loop calls
+ * httpd_timers once that time has come, after dispatching its batch of
+ * events, not inside it; it closes whoever is late. */
 int64_t httpd_deadline(const struct httpd *h);
 void httpd_timers(struct httpd *h, int64_t now);
 
