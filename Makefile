@@ -1,18 +1,20 @@
-# imageserving: one static multicall binary (musl + mini-XML 3.3.1).
+# imageserving: one static multicall binary (musl + mini-XML 3.3.1 + llhttp 8.1.0).
 #
 #   make            build ./imageserving (musl-gcc -static, stripped)
-#   make deps       install musl-gcc and fetch mini-XML's source if missing
+#   make deps       install musl-gcc and fetch mini-XML's and llhttp's sources if missing
 #   make run        run the supervisor in the foreground on conf/SupervisorRegistry.xml
 #   make test       build everything and run the whole test suite
 #   make sanitize   build with glibc + ASan/UBSan and run the suite on that build
 #   make install    PREFIX=/usr/local DESTDIR=  (binary, ImageServing link, conf/)
 #   MXML_SRC=DIR    use an unpacked mini-XML 3.3.1 source tree instead of fetching
+#   LLHTTP_SRC=DIR  use an llhttp 8.1.0 release tree (include/llhttp.h, src/*.c)
 
 VERSION   := 0.1.0
 PREFIX    ?= /usr/local
 DESTDIR   ?=
 BUILD     := build
 MXML_SRC  ?= $(BUILD)/src/mxml-3.3.1
+LLHTTP_SRC ?= $(BUILD)/src/llhttp-8.1.0
 
 WARN      := -Wall -Wextra -Werror -Wimplicit-fallthrough -Wformat=2 -Wshadow \
              -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
@@ -38,6 +40,10 @@ else
 endif
 OBJDIR    := $(BUILD)/$(FLAVOR)
 MXMLDIR   := $(BUILD)/mxml-$(FLAVOR)
+LLHTTPDIR := $(BUILD)/llhttp-$(FLAVOR)
+# Every flavour's objects see both libraries' headers; both archives are linked.
+DEPINC    := -I$(MXMLDIR) -I$(LLHTTPDIR)
+DEPLIBS   := $(MXMLDIR)/libmxml.a $(LLHTTPDIR)/libllhttp.a
 
 # Sources by directory: the daemon, the libraries (lib/registry/ is the only
 # user of mxml.h), the applets. Header dependencies come from -MMD.
@@ -58,10 +64,13 @@ all: $(OUT)
 
 # ---- dependencies --------------------------------------------------------
 deps:
-	@tools/deps.sh --musl --mxml $(MXML_SRC)
+	@tools/deps.sh --musl --mxml $(MXML_SRC) --llhttp $(LLHTTP_SRC)
 
 $(MXML_SRC)/mxml.h:
 	@tools/deps.sh --mxml $(MXML_SRC)
+
+$(LLHTTP_SRC)/include/llhttp.h:
+	@tools/deps.sh --llhttp $(LLHTTP_SRC)
 
 check-tools:
 ifneq ($(FLAVOR),asan)
@@ -71,36 +80,52 @@ endif
 # $(call build_mxml,DIR,CC-VAR,CFLAGS-VAR,LDFLAGS-VAR): mini-XML from
 # $(MXML_SRC) into DIR with the given compiler and flags (variable names, not
 # values, are passed: the flags hold commas). The one recipe for every flavour
-# (release, sanitizer, clang, fuzz, valgrind).
+# (release, sanitizer, clang, fuzz, valgrind). It copies the tree's contents:
+# were MXML_SRC a symlink, copying the link would configure and build inside
+# the source tree itself, and every flavour would share (and break) it.
 define build_mxml
-	rm -rf $(1) && mkdir -p $(BUILD) && cp -R $(MXML_SRC) $(1)
+	rm -rf $(1) && mkdir -p $(1) && cp -R $(MXML_SRC)/. $(1)/
 	cd $(1) && CC="$($(2))" CFLAGS="$($(3))" LDFLAGS="$($(4))" \
 	    ./configure --disable-shared --disable-threads >configure.out 2>&1 || \
 	    { cat configure.out; exit 1; }
 	$(MAKE) -C $(1) libmxml.a >/dev/null
 endef
 
-# mini-XML built from source with the same compiler as the binary.
+# $(call build_llhttp,DIR,CC-VAR,CFLAGS-VAR): llhttp's three C files from
+# $(LLHTTP_SRC) into DIR/libllhttp.a (its header beside it), in strict mode,
+# with the given compiler and flags; the one recipe for every flavour.
+define build_llhttp
+	rm -rf $(1) && mkdir -p $(1) && cp $(LLHTTP_SRC)/include/llhttp.h $(1)/
+	for f in api http llhttp; do \
+	    $($(2)) $($(3)) -DLLHTTP_STRICT_MODE=1 -I$(1) -c $(LLHTTP_SRC)/src/$$f.c -o $(1)/$$f.o || exit 1; \
+	done
+	$(AR) rcs $(1)/libllhttp.a $(1)/api.o $(1)/http.o $(1)/llhttp.o
+endef
+
+# mini-XML and llhttp built from source with the same compiler as the binary.
 $(MXMLDIR)/libmxml.a: | $(MXML_SRC)/mxml.h check-tools
 	$(call build_mxml,$(MXMLDIR),XCC,XCFLAGS,XLDFLAGS)
 
+$(LLHTTPDIR)/libllhttp.a: | $(LLHTTP_SRC)/include/llhttp.h check-tools
+	$(call build_llhttp,$(LLHTTPDIR),XCC,XCFLAGS)
+
 # ---- our code ------------------------------------------------------------
-$(OBJDIR)/%.o: %.c $(MXMLDIR)/libmxml.a
+$(OBJDIR)/%.o: %.c $(DEPLIBS)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	@$(XCC) $(STD) $(WARN) $(DEPFLAGS) $(XCFLAGS) -I. -Ilib -I$(MXMLDIR) -c $< -o $@
+	@$(XCC) $(STD) $(WARN) $(DEPFLAGS) $(XCFLAGS) -I. -Ilib $(DEPINC) -c $< -o $@
 
-$(OUT): $(OBJS) $(MXMLDIR)/libmxml.a
+$(OUT): $(OBJS) $(DEPLIBS)
 	@mkdir -p $(dir $@)
-	$(XCC) $(XLDFLAGS) -o $@ $(OBJS) $(MXMLDIR)/libmxml.a
+	$(XCC) $(XLDFLAGS) -o $@ $(OBJS) $(DEPLIBS)
 
 # A unit test links the libraries and the daemon's objects except its entry
 # point (daemon/main.o), so lifecycle code can be driven without processes.
 UNIT_DMNOBJS := $(filter-out $(OBJDIR)/daemon/main.o,$(DMNOBJS))
-$(OBJDIR)/tests/%: tests/unit/%.c $(LIBOBJS) $(UNIT_DMNOBJS) $(MXMLDIR)/libmxml.a
+$(OBJDIR)/tests/%: tests/unit/%.c $(LIBOBJS) $(UNIT_DMNOBJS) $(DEPLIBS)
 	@mkdir -p $(dir $@)
-	$(XCC) $(STD) $(WARN) $(DEPFLAGS) $(XCFLAGS) -I. -Ilib -I$(MXMLDIR) $(XLDFLAGS) -o $@ $< $(LIBOBJS) \
-	    $(UNIT_DMNOBJS) $(MXMLDIR)/libmxml.a
+	$(XCC) $(STD) $(WARN) $(DEPFLAGS) $(XCFLAGS) -I. -Ilib $(DEPINC) $(XLDFLAGS) -o $@ $< $(LIBOBJS) \
+	    $(UNIT_DMNOBJS) $(DEPLIBS)
 
 units: $(UNITS)
 
@@ -140,7 +165,7 @@ install: $(OUT)
 include $(wildcard mk/*.mk)
 
 clean:
-	rm -rf $(BUILD)/rel $(BUILD)/asan $(BUILD)/clang $(BUILD)/mxml-* imageserving
+	rm -rf $(BUILD)/rel $(BUILD)/asan $(BUILD)/clang $(BUILD)/mxml-* $(BUILD)/llhttp-* imageserving
 
 distclean:
 	rm -rf $(BUILD) imageserving

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "applets/applets.h"
+#include "lib/httpd.h"
 #include "lib/opts.h"
 #include "lib/util.h"
 
@@ -82,7 +83,7 @@ static int dispatch_verb(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (strcmp(a, "--version") == 0 && !verb) {
-			printf("imageserving %s\n", IS_VERSION);
+			printf("imageserving %s (%s)\n", IS_VERSION, httpd_parser_version());
 			return EX_OK;
 		}
 		if ((strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) && !verb) {

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "daemon.h"
 #include "lib/httpd.h"
@@ -112,7 +113,7 @@ void endpoint_apply(void)
 	port = want;
 	if (!want)
 		return;
-	char why[256];
+	char why[140];
 	srv = httpd_open(D.epfd, want, route, NULL, why, sizeof why);
 	if (!srv) {
 		snprintf(D.endpoint, sizeof D.endpoint, "error: %s", why);

@@ -31,13 +31,16 @@ static void label(struct buf *b, const char *v)
 	}
 }
 
-static void series(struct buf *b, const char *name, const struct svc *v, const char *fmt, double x)
+/* One series of a per-server family; whole numbers print without a point. */
+static void series(struct buf *b, const char *name, const struct svc *v, double x)
 {
 	buf_printf(b, "%s{server=\"", name);
 	label(b, v->id);
 	buf_puts(b, "\"} ");
-	buf_printf(b, fmt, x);
-	buf_puts(b, "\n");
+	if (x == (double)(long long)x)
+		buf_printf(b, "%lld\n", (long long)x);
+	else
+		buf_printf(b, "%.3f\n", x);
 }
 
 /* Wall-clock seconds of a CLOCK_BOOTTIME instant. */
@@ -50,10 +53,10 @@ static void per_server(struct buf *b)
 {
 	family(b, "imageserving_server_up", "gauge", "Whether the server's main process is running (1) or not (0).");
 	for (size_t i = 0; i < D.nsvc; i++)
-		series(b, "imageserving_server_up", D.svcs[i], "%.0f", svc_alive(D.svcs[i]));
+		series(b, "imageserving_server_up", D.svcs[i], svc_alive(D.svcs[i]));
 	family(b, "imageserving_server_ready", "gauge", "Whether the server is running and ready (1) or not (0).");
 	for (size_t i = 0; i < D.nsvc; i++)
-		series(b, "imageserving_server_ready", D.svcs[i], "%.0f", D.svcs[i]->state == S_RUNNING);
+		series(b, "imageserving_server_ready", D.svcs[i], D.svcs[i]->state == S_RUNNING);
 	family(b, "imageserving_server_state", "gauge", "The server's state: 1 for the one it is in, 0 for the others.");
 	for (size_t i = 0; i < D.nsvc; i++) {
 		const struct svc *v = D.svcs[i];
@@ -67,34 +70,34 @@ static void per_server(struct buf *b)
 	family(b, "imageserving_server_restarts_total", "counter",
 	       "Restarts by the supervisor itself after a crash (not those asked for).");
 	for (size_t i = 0; i < D.nsvc; i++)
-		series(b, "imageserving_server_restarts_total", D.svcs[i], "%.0f", D.svcs[i]->restarts);
+		series(b, "imageserving_server_restarts_total", D.svcs[i], D.svcs[i]->restarts);
 	family(b, "imageserving_server_requested_restarts_total", "counter",
 	       "Restarts asked for: restart ID, a reload that changed the server.");
 	for (size_t i = 0; i < D.nsvc; i++)
-		series(b, "imageserving_server_requested_restarts_total", D.svcs[i], "%.0f", D.svcs[i]->requested);
+		series(b, "imageserving_server_requested_restarts_total", D.svcs[i], D.svcs[i]->requested);
 	family(b, "imageserving_server_start_time_seconds", "gauge",
 	       "Start time of the server's running process since the Unix epoch, in seconds.");
 	for (size_t i = 0; i < D.nsvc; i++)
 		if (svc_alive(D.svcs[i]))
-			series(b, "imageserving_server_start_time_seconds", D.svcs[i], "%.3f",
+			series(b, "imageserving_server_start_time_seconds", D.svcs[i],
 			       boot_to_real(D.svcs[i]->start_boot));
 	family(b, "imageserving_server_resident_memory_bytes", "gauge",
 	       "Resident memory of the server's whole process tree, in bytes.");
 	for (size_t i = 0; i < D.nsvc; i++)
 		if (svc_alive(D.svcs[i]))
-			series(b, "imageserving_server_resident_memory_bytes", D.svcs[i], "%.0f",
+			series(b, "imageserving_server_resident_memory_bytes", D.svcs[i],
 			       (double)proc_server_rss(D.svcs[i]->pid, getpid(), D.svcs[i]->id));
 	family(b, "imageserving_server_last_exit_code", "gauge",
 	       "Exit code of the server's last process (128+N if killed by signal N).");
 	for (size_t i = 0; i < D.nsvc; i++) {
 		int st = D.svcs[i]->last_status;
 		if (st >= 0)
-			series(b, "imageserving_server_last_exit_code", D.svcs[i], "%.0f",
+			series(b, "imageserving_server_last_exit_code", D.svcs[i],
 			       WIFEXITED(st) ? WEXITSTATUS(st) : WIFSIGNALED(st) ? 128 + WTERMSIG(st) : 255);
 	}
 	family(b, "imageserving_health_check_failures_total", "counter", "Failed health checks of the server.");
 	for (size_t i = 0; i < D.nsvc; i++)
-		series(b, "imageserving_health_check_failures_total", D.svcs[i], "%.0f", 0);
+		series(b, "imageserving_health_check_failures_total", D.svcs[i], 0);
 }
 
 static void supervisor(struct buf *b)

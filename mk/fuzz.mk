@@ -21,6 +21,8 @@ FUZZ_FLAGS   ?=
 FUZZ_CC      ?= clang
 FZ_DIR       := $(BUILD)/fuzz
 FZ_MXML      := $(BUILD)/mxml-fuzz
+FZ_LLHTTP    := $(BUILD)/llhttp-fuzz
+FZ_DEPLIBS   := $(FZ_MXML)/libmxml.a $(FZ_LLHTTP)/libllhttp.a
 FZ_SAN       := -fsanitize=address,undefined -fno-sanitize-recover=all
 FZ_CFLAGS    := -O1 -g -fno-omit-frame-pointer $(FZ_SAN) -fsanitize=fuzzer-no-link -DIS_SANITIZE=1
 FZ_LIBOBJS   := $(patsubst %.c,$(FZ_DIR)/%.o,$(LIB_SRCS))
@@ -30,19 +32,22 @@ FZ_OPTS      := -dict=tests/fuzz/registry.dict -max_len=16384 -timeout=10 -rss_l
 
 .PHONY: fuzz fuzz-build fuzz-merge valgrind valgrind-build clean-fuzz
 
-# mini-XML with clang, the sanitizers and coverage.
+# mini-XML and llhttp with clang, the sanitizers and coverage.
 $(FZ_MXML)/libmxml.a: | $(MXML_SRC)/mxml.h
 	@command -v $(FUZZ_CC) >/dev/null 2>&1 || { echo "fuzzing needs $(FUZZ_CC) (apt-get install clang)"; exit 1; }
 	$(call build_mxml,$(FZ_MXML),FUZZ_CC,FZ_CFLAGS,FZ_SAN)
 
-$(FZ_DIR)/lib/%.o: lib/%.c $(FZ_MXML)/libmxml.a
+$(FZ_LLHTTP)/libllhttp.a: | $(LLHTTP_SRC)/include/llhttp.h
+	$(call build_llhttp,$(FZ_LLHTTP),FUZZ_CC,FZ_CFLAGS)
+
+$(FZ_DIR)/lib/%.o: lib/%.c $(FZ_DEPLIBS)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $< (fuzz)"
-	@$(FUZZ_CC) $(STD) $(WARN) $(DEPFLAGS) $(FZ_CFLAGS) -I. -Ilib -I$(FZ_MXML) -c $< -o $@
+	@$(FUZZ_CC) $(STD) $(WARN) $(DEPFLAGS) $(FZ_CFLAGS) -I. -Ilib -I$(FZ_MXML) -I$(FZ_LLHTTP) -c $< -o $@
 
-$(FZ_BIN): tests/fuzz/registry_fuzz.c $(FZ_LIBOBJS) $(FZ_MXML)/libmxml.a
+$(FZ_BIN): tests/fuzz/registry_fuzz.c $(FZ_LIBOBJS) $(FZ_DEPLIBS)
 	$(FUZZ_CC) $(STD) $(WARN) $(FZ_CFLAGS) -fsanitize=fuzzer -I. -Ilib -o $@ $< $(FZ_LIBOBJS) \
-	    $(FZ_MXML)/libmxml.a
+	    $(FZ_DEPLIBS)
 
 fuzz-build: $(FZ_BIN)
 
@@ -68,19 +73,24 @@ VG_CFLAGS := -O1 -g -gdwarf-4 -fno-omit-frame-pointer
 VG_NONE   :=
 VG_DIR    := $(BUILD)/valgrind
 VG_MXML   := $(BUILD)/mxml-valgrind
+VG_LLHTTP := $(BUILD)/llhttp-valgrind
+VG_DEPLIBS := $(VG_MXML)/libmxml.a $(VG_LLHTTP)/libllhttp.a
 VG_OBJS   := $(SRCS:%.c=$(VG_DIR)/%.o)
 VG_BIN    := $(VG_DIR)/imageserving
 
 $(VG_MXML)/libmxml.a: | $(MXML_SRC)/mxml.h
 	$(call build_mxml,$(VG_MXML),VG_CC,VG_CFLAGS,VG_NONE)
 
-$(VG_DIR)/%.o: %.c $(VG_MXML)/libmxml.a
+$(VG_LLHTTP)/libllhttp.a: | $(LLHTTP_SRC)/include/llhttp.h
+	$(call build_llhttp,$(VG_LLHTTP),VG_CC,VG_CFLAGS)
+
+$(VG_DIR)/%.o: %.c $(VG_DEPLIBS)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $< (valgrind)"
-	@$(VG_CC) $(STD) $(WARN) $(DEPFLAGS) $(VG_CFLAGS) -I. -Ilib -I$(VG_MXML) -c $< -o $@
+	@$(VG_CC) $(STD) $(WARN) $(DEPFLAGS) $(VG_CFLAGS) -I. -Ilib -I$(VG_MXML) -I$(VG_LLHTTP) -c $< -o $@
 
-$(VG_BIN): $(VG_OBJS) $(VG_MXML)/libmxml.a
-	$(VG_CC) -o $@ $(VG_OBJS) $(VG_MXML)/libmxml.a
+$(VG_BIN): $(VG_OBJS) $(VG_DEPLIBS)
+	$(VG_CC) -o $@ $(VG_OBJS) $(VG_DEPLIBS)
 
 valgrind-build: $(VG_BIN)
 
@@ -88,6 +98,6 @@ valgrind: $(VG_BIN)
 	IMAGESERVING_BIN=$(CURDIR)/$(VG_BIN) tests/valgrind.sh
 
 clean-fuzz:
-	rm -rf $(FZ_DIR) $(FZ_MXML) $(VG_DIR) $(VG_MXML)
+	rm -rf $(FZ_DIR) $(FZ_MXML) $(FZ_LLHTTP) $(VG_DIR) $(VG_MXML) $(VG_LLHTTP)
 
 clean: clean-fuzz

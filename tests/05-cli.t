@@ -23,7 +23,7 @@ is "$(err)" "" "--help writes nothing on stderr"
 
 run "$BIN" --version
 is "$RC" 0 "--version exits 0"
-like "$(out)" '^imageserving [0-9]+\.[0-9]+\.[0-9]+$' "--version prints the name and version"
+like "$(out)" '^imageserving [0-9]+\.[0-9]+\.[0-9]+ \(llhttp [0-9]+\.[0-9]+\.[0-9]+\)$' "--version prints the name and version, and llhttp's"
 
 for a in check status supervisor start; do
 	run "$BIN" "$a" --help

@@ -1,12 +1,26 @@
 #!/bin/sh
-# Obtain what the build needs: musl-gcc, and mini-XML 3.3.1's source tree.
-# Usage: tools/deps.sh [--musl] [--mxml DEST] [--tool NAME]
+# Obtain what the build and the tests need: musl-gcc, mini-XML 3.3.1's and
+# llhttp 8.1.0's source trees, and Prometheus' two programs for the tests.
+# Usage: tools/deps.sh [--musl] [--mxml DEST] [--llhttp DEST] [--prometheus DIR] [--tool NAME]
 # On Debian it installs musl-tools and fetches the `mxml` source package (with
-# Debian's patches applied); elsewhere it says exactly what to install.
+# Debian's patches applied); llhttp's C sources and Prometheus come out of
+# their binary packages (`apt-get download` + `dpkg-deb -x`: nothing of Node or
+# Prometheus is installed or started); elsewhere it says exactly what to get.
 set -eu
 
 MXML_VERSION=3.3.1
 MXML_SHA256=83413d4dea692c27f94064cc7d5c0d5662e0905de54b8f5506bf4820f71bbcc0
+
+# llhttp as Debian bookworm's node-llhttp ships it
+# (8.1.0~5.15.0+dfsg1+~cs20.10.9.3-1+deb12u4): the four files we build, laid
+# out as in upstream's release tarball (include/, src/), so that LLHTTP_SRC can
+# also name an unpacked llhttp-release-v8.1.0.
+LLHTTP_VERSION=8.1.0
+LLHTTP_SHA256="\
+d10cbae21267c5d08e0dac01c8584c799b50be7dddd0a0f3193d110922981c38  include/llhttp.h
+6e5a4528cd67bb79c3b1c1e08bb8b4d9beeac4775877098d28be0a8f0d000897  src/api.c
+c55eda50972fb150c093d54ba4a92921906f1f51ee60a6b1e0d13f5b9877f539  src/http.c
+af384dc4a9e83b4b2ef8a658117a42afa1ee1585344563818ac730604e150f5f  src/llhttp.c"
 
 say() { printf 'deps: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
@@ -88,6 +102,69 @@ need_mxml() {
 	say "mini-XML $MXML_VERSION source (checksum verified, Debian patches applied) in $dest"
 }
 
+# apt-get download PACKAGE into a fresh work directory $2; prints the .deb.
+# (As root apt warns that it downloads unsandboxed: the directory is ours.)
+deb_download() {
+	rm -rf "$2"; mkdir -p "$2"
+	apt_update
+	(cd "$2" && apt-get download -qq "$1" >&2) || die "apt-get download $1 failed"
+	set -- "$2"/"$1"_*.deb
+	[ -f "$1" ] || die "apt-get download brought no .deb"
+	echo "$1"
+}
+
+need_llhttp() {
+	dest=$1
+	[ -f "$dest/include/llhttp.h" ] && return 0
+	if ! is_debian; then
+		die "llhttp $LLHTTP_VERSION source not found: download llhttp's release tarball (llhttp-release-v$LLHTTP_VERSION.tar.gz: include/llhttp.h, src/*.c), unpack it, and run: make LLHTTP_SRC=/path/to/it"
+	fi
+	work=$(dirname "$dest")/llhttp-fetch.$$
+	say "fetching the node-llhttp package (its C sources only)"
+	deb=$(deb_download node-llhttp "$work")
+	dpkg-deb -x "$deb" "$work/x" || die "dpkg-deb -x $deb failed"
+	mkdir -p "$work/tree/include" "$work/tree/src"
+	cp "$work/x/usr/share/include/llhttp/llhttp.h" "$work/tree/include/" &&
+		cp "$work/x/usr/share/llhttp/api.c" "$work/x/usr/share/llhttp/http.c" \
+			"$work/x/usr/share/llhttp/llhttp.c" "$work/tree/src/" ||
+		die "$deb does not hold llhttp's sources where expected (usr/share/llhttp, usr/share/include/llhttp)"
+	(cd "$work/tree" && printf '%s\n' "$LLHTTP_SHA256" | sha256sum -c --quiet - >&2) ||
+		die "checksum mismatch for llhttp's sources from $(basename "$deb"): want llhttp $LLHTTP_VERSION as in tools/deps.sh"
+	{
+		echo "llhttp $LLHTTP_VERSION, C sources of Debian's $(basename "$deb")"
+		echo "deb sha256 $(sha256sum "$deb" | cut -d' ' -f1)"
+		printf '%s\n' "$LLHTTP_SHA256"
+	} >"$work/tree/SOURCE"
+	rm -rf "$dest"
+	mv "$work/tree" "$dest"
+	rm -rf "$work"
+	say "llhttp $LLHTTP_VERSION source (checksums verified) in $dest"
+}
+
+# promtool and prometheus from Debian's prometheus package into DIR, for the
+# tests that check /metrics and scrape it; each must answer --version.
+need_prometheus() {
+	dir=$1
+	if [ ! -x "$dir/promtool" ] || [ ! -x "$dir/prometheus" ]; then
+		is_debian || die "promtool and prometheus not found in $dir: put both programs (from a Prometheus release) there"
+		mkdir -p "$dir"
+		work=$dir/prometheus-fetch.$$
+		say "fetching the prometheus package (its two programs only)"
+		deb=$(deb_download prometheus "$work")
+		dpkg-deb -x "$deb" "$work/x" || die "dpkg-deb -x $deb failed"
+		for p in prometheus promtool; do
+			[ -x "$work/x/usr/bin/$p" ] || die "$deb holds no usr/bin/$p"
+			mv "$work/x/usr/bin/$p" "$dir/$p"
+		done
+		echo "$(basename "$deb") sha256 $(sha256sum "$deb" | cut -d' ' -f1)" >"$dir/prometheus.SOURCE"
+		rm -rf "$work"
+	fi
+	for p in prometheus promtool; do
+		v=$("$dir/$p" --version 2>&1 | head -n 1) || die "$dir/$p --version failed: $v"
+		say "$v"
+	done
+}
+
 # A command the tests use (jq...), from the Debian package of the same name.
 need_tool() {
 	command -v "$1" >/dev/null 2>&1 && return 0
@@ -102,6 +179,8 @@ while [ $# -gt 0 ]; do
 	--musl) need_musl ;;
 	--mxml) need_mxml "$2"; shift ;;
 	--tool) need_tool "$2"; shift ;;
+	--llhttp) need_llhttp "$2"; shift ;;
+	--prometheus) need_prometheus "$2"; shift ;;
 	*) die "unknown argument: $1" ;;
 	esac
 	shift
