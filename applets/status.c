@@ -74,6 +74,22 @@ static int print_not_running(bool json, const char *rundir, const char *registry
 	return EX_NOTRUNNING;
 }
 
+/* LSB status 1: no supervisor holds the lock, yet its pid file remains
+ * (it was killed hard). Says so on stderr. */
+static bool dead_with_pidfile(const char *rundir)
+{
+	char *p = path_join(rundir, "supervisor.pid");
+	char *text = NULL;
+	bool dead = read_file(p, 64, &text, NULL) == 0;
+	if (dead)
+		warnx_("status: the supervisor is dead but its pid file remains (%s: pid %.*s); ImageServing stop "
+		       "clears it",
+		       p, (int)strcspn(text, "\n"), text);
+	free(text);
+	free(p);
+	return dead;
+}
+
 static bool state_of(const struct st_file *f, void *arg)
 {
 	(void)f;
@@ -105,6 +121,8 @@ int status_main(int argc, char **argv)
 	pid_t pid = daemon_find(rundir, why, sizeof why);
 	if (pid == 0) {
 		rc = print_not_running(o.json, rundir, registry);
+		if (dead_with_pidfile(rundir))
+			rc = EX_FAIL;
 		goto out;
 	}
 	if (pid < 0) {
