@@ -25,6 +25,7 @@ static const struct applet applets[] = {
 	{"status", status_main, status_usage},
 	{"check", check_main, check_usage},
 	{"supervisor", supervisor_main, supervisor_usage},
+	{"complete", complete_main, complete_usage},
 };
 
 /* Link names that select an applet by themselves. */
@@ -52,6 +53,7 @@ static const char main_usage[] =
 	"  status [--json] [ID...]  report the supervisor and its servers\n"
 	"  check                validate the registry and print the resolved plan\n"
 	"  supervisor [-f]      run the supervisor daemon (-f: in the foreground)\n"
+	"  complete ids         the registry's server ids, for shell completion\n"
 	"\n"
 	"Options (before or after the verb):\n"
 	"  -c FILE              the registry (default: $IMAGESERVING_REGISTRY, else\n"
