@@ -5,12 +5,21 @@
 #   make run        run the supervisor in the foreground on conf/SupervisorRegistry.xml
 #   make test       build everything and run the whole test suite
 #   make sanitize   build with glibc + ASan/UBSan and run the suite on that build
-#   make install    PREFIX=/usr/local DESTDIR=  (binary, ImageServing link, conf/)
+#   make install    PREFIX=/usr/local DESTDIR=  (binary, links, conf/, man pages, systemd
+#                   unit, logrotate rule, bash completion; edited configuration is kept)
+#   make uninstall  remove exactly what make install put there (its manifest)
+#   make image      an OCI image archive of the FROM scratch container (build/imageserving-oci.tar)
 #   MXML_SRC=DIR    use an unpacked mini-XML 3.3.1 source tree instead of fetching
 
 VERSION   := 0.1.0
 PREFIX    ?= /usr/local
 DESTDIR   ?=
+SYSCONFDIR ?= /etc
+MANDIR    ?= $(PREFIX)/share/man
+SYSTEMDUNITDIR ?= $(SYSCONFDIR)/systemd/system
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+INSTALL_ENV = DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" SYSCONFDIR="$(SYSCONFDIR)" MANDIR="$(MANDIR)" \
+	      SYSTEMDUNITDIR="$(SYSTEMDUNITDIR)" BASHCOMPDIR="$(BASHCOMPDIR)"
 BUILD     := build
 MXML_SRC  ?= $(BUILD)/src/mxml-3.3.1
 
@@ -51,7 +60,7 @@ UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNITS     := $(UNIT_SRCS:tests/unit/%.c=$(OBJDIR)/tests/%)
 DEPFLAGS  := -MMD -MP
 
-.PHONY: all deps run test sanitize install clean distclean check-tools units clang FORCE
+.PHONY: all deps run test sanitize install uninstall image clean distclean check-tools units clang FORCE
 .DELETE_ON_ERROR:
 
 all: $(OUT)
@@ -106,6 +115,9 @@ units: $(UNITS)
 
 # ---- running and testing -------------------------------------------------
 run: $(OUT)
+	@echo "make run: the supervisor runs in the foreground on conf/SupervisorRegistry.xml (Ctrl-C stops it)"
+	@echo "  trace log:   logs/supervisor.log     server logs: logs/is.log, logs/svg.log, logs/ps.log"
+	@echo "  status:      ./$(OUT) status         (from another shell; ./$(OUT) stop stops it too)"
 	./$(OUT) supervisor -f -c conf/SupervisorRegistry.xml
 
 # The suite drives $(IMAGESERVING_BIN) (default ./imageserving); unit test
@@ -125,11 +137,14 @@ sanitize:
 	@IMAGESERVING_BIN=$(CURDIR)/$(BUILD)/asan/imageserving IMAGESERVING_UNITS=$(CURDIR)/$(BUILD)/asan/tests \
 	    IMAGESERVING_SANITIZE=1 perl tests/run.pl
 
+# Conventional places; configuration the operator edited is never
+# overwritten (the new one goes beside it as .new), and uninstall removes
+# only what the manifest lists, unchanged (tools/install.sh).
 install: $(OUT)
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/conf
-	install -m 0755 $(OUT) $(DESTDIR)$(PREFIX)/bin/imageserving
-	ln -sf imageserving $(DESTDIR)$(PREFIX)/bin/ImageServing
-	cp -R conf/. $(DESTDIR)$(PREFIX)/conf/
+	@$(INSTALL_ENV) tools/install.sh install $(OUT)
+
+uninstall:
+	@$(INSTALL_ENV) tools/install.sh uninstall
 
 -include $(OBJS:.o=.d) $(UNITS:=.d)
 

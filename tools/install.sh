@@ -30,6 +30,7 @@ record() { printf '%s\n' "$*" >>"$TMP/manifest"; }
 # mkdirs DIR: create DIR and its missing parents, recording those created.
 mkdirs() {
 	[ -d "$DESTDIR$1" ] && return 0
+	if [ "$1" = / ]; then mkdir -p "$DESTDIR/"; return 0; fi
 	mkdirs "$(dirname "$1")"
 	mkdir -m 0755 "$DESTDIR$1"
 	record "d $1"
