@@ -146,6 +146,18 @@ install: $(OUT)
 uninstall:
 	@$(INSTALL_ENV) tools/install.sh uninstall
 
+# The FROM scratch container image (Dockerfile) as an OCI image archive, built
+# without a container daemon. Its servers are a static stand-in program: the
+# image has no shell for conf/standin/'s scripts.
+STANDIN := $(BUILD)/standin
+$(STANDIN): conf/container/standin.c | check-tools
+	@mkdir -p $(dir $@)
+	musl-gcc $(STD) $(WARN) -Os -static -s -o $@ $<
+
+image: $(BUILD)/imageserving-oci.tar
+$(BUILD)/imageserving-oci.tar: imageserving $(STANDIN) conf/container/SupervisorRegistry.xml Dockerfile tools/mkimage.sh
+	tools/mkimage.sh imageserving $(STANDIN) conf/container/SupervisorRegistry.xml Dockerfile $@
+
 -include $(OBJS:.o=.d) $(UNITS:=.d)
 
 # Feature fragments (benchmarks, fuzzing, soak) keep their targets in mk/*.mk.

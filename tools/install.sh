@@ -91,7 +91,7 @@ do_install() {
 
 	put 0755 "$bin" "$PREFIX/bin/imageserving"
 	for l in ImageServing supervisor S7Supervisor isstatus; do link imageserving "$PREFIX/bin/$l"; done
-	(cd "$SRC/conf" && find . -type f ! -path './systemd/*' ! -path './logrotate.d/*' ! -path './bash-completion/*' |
+	(cd "$SRC/conf" && find . -type f ! -path './systemd/*' ! -path './logrotate.d/*' ! -path './bash-completion/*' ! -path './container/*' |
 		sort) | while read -r f; do
 		f=${f#./}
 		mode=0644; [ -x "$SRC/conf/$f" ] && mode=0755
