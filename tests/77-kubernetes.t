@@ -62,32 +62,40 @@ sed 's/          containers:/&/; s/^        - name: imageserving$/        - nam:
 like "$(validate "$T/broken2.yaml")" "^invalid Deployment imageserving: .*required property .?name" \
 	"a container without a name is refused"
 
-F=$T/facts.json
-tail -n 1 <<<"$out" >"$F"
-get() { NODE_PATH=$N/node_modules node -e "const f = require('$F'); const d = f.Deployment, c = d.spec.template.spec.containers[0]; console.log($1)"; }
+# The facts to check, from the objects as the validator read them, in one go.
+tail -n 1 <<<"$out" >"$T/facts.json"
+NODE_PATH=$N/node_modules node -e '
+	const f = require(process.argv[1]), d = f.Deployment, s = d.spec.template.spec, c = s.containers[0];
+	const port = p => (c.ports.find(x => x.name === p || x.containerPort === p) || {}).containerPort;
+	const vol = s.volumes.find(v => v.configMap);
+	const out = {
+		live: c.livenessProbe.httpGet.path + ":" + port(c.livenessProbe.httpGet.port),
+		ready: c.readinessProbe.httpGet.path + ":" + port(c.readinessProbe.httpGet.port),
+		grace: s.terminationGracePeriodSeconds,
+		requests: c.resources.requests.cpu + " " + c.resources.requests.memory,
+		cmvol: vol.configMap.name + " " + f.ConfigMap.metadata.name,
+		cmmount: c.volumeMounts.find(m => m.name === vol.name).mountPath,
+		run: c.volumeMounts.find(m => m.mountPath === "/run") ? "yes" : "no",
+		image: c.image,
+	};
+	for (const k in out) console.log(k + "=" + JSON.stringify(String(out[k])));
+	require("fs").writeFileSync(process.argv[2], f.ConfigMap.data["SupervisorRegistry.xml"]);
+' "$T/facts.json" "$T/SupervisorRegistry.xml" >"$T/facts.sh"
+. "$T/facts.sh"
 # The registry of the ConfigMap, checked by the binary itself.
-get "f.ConfigMap.data['SupervisorRegistry.xml']" >"$T/SupervisorRegistry.xml"
 chk=$("$BIN" check -c "$T/SupervisorRegistry.xml" 2>&1); rc=$?
 is "$rc" 0 "the ConfigMap's registry passes imageserving check"
 [ "$rc" = 0 ] || diag "$chk"
 port=$(sed -n 's/.*<tcpport>\([0-9]*\)<.*/\1/p' "$T/SupervisorRegistry.xml")
 budget=$(sed -n 's/.*<shutdownTimeout>\([0-9]*\)<.*/\1/p' "$T/SupervisorRegistry.xml")
 ok $([ "${port:-0}" -gt 0 ]; echo $?) "the registry turns the status endpoint on (tcpport $port)"
-
-cport() { get "(c.ports.find(p => p.name === $1 || p.containerPort === $1) || {}).containerPort"; }
-is "$(get 'c.livenessProbe.httpGet.path'):$(cport "$(get 'JSON.stringify(c.livenessProbe.httpGet.port)')")" "/livez:$port" \
-	"livenessProbe: httpGet /livez on the registry's tcpport"
-is "$(get 'c.readinessProbe.httpGet.path'):$(cport "$(get 'JSON.stringify(c.readinessProbe.httpGet.port)')")" "/readyz:$port" \
-	"readinessProbe: httpGet /readyz on the registry's tcpport"
-grace=$(get 'd.spec.template.spec.terminationGracePeriodSeconds')
+is "${live:-}" "/livez:$port" "livenessProbe: httpGet /livez on the registry's tcpport"
+is "${ready:-}" "/readyz:$port" "readinessProbe: httpGet /readyz on the registry's tcpport"
 ok $([ -n "$budget" ] && [ "${grace:-0}" -gt "$budget" ]; echo $?) \
-	"terminationGracePeriodSeconds ($grace) is above the registry's shutdownTimeout ($budget)"
-is "$(get '[c.resources.requests.cpu, c.resources.requests.memory].join(" ")')" "500m 1Gi" "resource requests for cpu and memory"
-is "$(get "d.spec.template.spec.volumes.find(v => v.configMap).configMap.name") $(get 'f.ConfigMap.metadata.name')" \
-	"imageserving-registry imageserving-registry" "the registry volume is the ConfigMap"
-is "$(get "c.volumeMounts.find(m => m.name === d.spec.template.spec.volumes.find(v => v.configMap).name).mountPath")" \
-	"/opt/imageserving/conf" "mounted where the image's binary looks for its registry"
-is "$(get "c.volumeMounts.find(m => m.mountPath === '/run') ? 'yes' : 'no'")" yes \
-	"a writable /run for the run directory (the root filesystem is read-only)"
-like "$(get 'c.image')" "^imageserving:" "the container runs the imageserving image"
+	"terminationGracePeriodSeconds (${grace:-}) is above the registry's shutdownTimeout ($budget)"
+is "${requests:-}" "500m 1Gi" "resource requests for cpu and memory"
+is "${cmvol:-}" "imageserving-registry imageserving-registry" "the registry volume is the ConfigMap"
+is "${cmmount:-}" "/opt/imageserving/conf" "mounted where the image's binary looks for its registry"
+is "${run:-}" yes "a writable /run for the run directory (the root filesystem is read-only)"
+like "${image:-}" "^imageserving:" "the container runs the imageserving image"
 done_testing
