@@ -1,6 +1,8 @@
 #!/bin/sh
 # Obtain what the build needs: musl-gcc, and mini-XML 3.3.1's source tree.
 # Usage: tools/deps.sh [--musl] [--mxml DEST]
+# apt-get's output goes to build/deps.log ($DEPS_LOG); each step says what it
+# runs in one line, and a failed step's output is shown in full.
 # On Debian it installs musl-tools and fetches the `mxml` source package (with
 # Debian's patches applied); elsewhere it says exactly what to install.
 set -eu
@@ -10,6 +12,22 @@ MXML_SHA256=83413d4dea692c27f94064cc7d5c0d5662e0905de54b8f5506bf4820f71bbcc0
 
 say() { printf 'deps: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
+
+# Package tools' output goes to a log; a one-line note says what runs, and a
+# failure shows that step's output in full.
+LOG=${DEPS_LOG:-build/deps.log}
+case $LOG in /*) ;; *) LOG=$(pwd)/$LOG ;; esac
+quiet() {  # quiet CMD...: run CMD with its output in the log
+	mkdir -p "$(dirname "$LOG")"
+	from=$(($(wc -l <"$LOG" 2>/dev/null || echo 0) + 1))
+	printf '== %s: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >>"$LOG"
+	"$@" >>"$LOG" 2>&1 && return 0
+	rc=$?
+	say "failed (exit $rc): $*"
+	tail -n +"$from" "$LOG" | sed 's/^/  | /' >&2
+	say "(the whole output is in $LOG)"
+	return "$rc"
+}
 
 is_debian() { [ -r /etc/debian_version ] && command -v apt-get >/dev/null 2>&1; }
 
@@ -22,16 +40,17 @@ as_root() {
 apt_updated=
 apt_update() {
 	[ -n "$apt_updated" ] && return 0
-	as_root apt-get update -qq >&2 || die "apt-get update failed"
+	say "apt-get update (output: $LOG)"
+	quiet as_root apt-get update || die "apt-get update failed"
 	apt_updated=1
 }
 
 need_musl() {
 	command -v musl-gcc >/dev/null 2>&1 && return 0
 	if is_debian; then
-		say "installing musl-tools (musl-gcc)"
 		apt_update
-		as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq musl-tools >&2 ||
+		say "installing musl-tools (musl-gcc) with apt-get (output: $LOG)"
+		quiet as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y musl-tools ||
 			die "apt-get install musl-tools failed"
 	else
 		die "musl-gcc not found: install musl's gcc wrapper (Debian/Ubuntu: musl-tools; Alpine: musl-dev; Fedora: musl-gcc) and run make again"
@@ -67,15 +86,16 @@ need_mxml() {
 	fi
 	command -v dpkg-source >/dev/null 2>&1 || {
 		apt_update
-		as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dpkg-dev xz-utils >&2 ||
+		say "installing dpkg-dev and xz-utils with apt-get (output: $LOG)"
+		quiet as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y dpkg-dev xz-utils ||
 			die "apt-get install dpkg-dev failed"
 	}
 	apt_update
 	enable_deb_src
 	work=$(dirname "$dest")/mxml-fetch.$$
 	rm -rf "$work"; mkdir -p "$work"
-	say "fetching the mxml source package"
-	(cd "$work" && apt-get source -qq mxml >&2) || die "apt-get source mxml failed"
+	say "fetching the mxml source package with apt-get source (output: $LOG)"
+	(cd "$work" && quiet apt-get source mxml) || die "apt-get source mxml failed"
 	tarball=$work/mxml_$MXML_VERSION.orig.tar.xz
 	[ -f "$tarball" ] || die "apt-get source mxml did not bring mxml_$MXML_VERSION.orig.tar.xz (wrong Debian release?)"
 	sum=$(sha256sum "$tarball" | cut -d' ' -f1)
