@@ -6,7 +6,7 @@
 # entries does.
 . "$(dirname "$0")/lib.sh"
 [ -r /etc/debian_version ] || skip_all "Debian only (elsewhere make deps says what to install)"
-plan 6
+plan 7
 mkdir -p "$T/stub"
 cat >"$T/stub/apt-get" <<'EOF2'
 #!/bin/sh
@@ -24,5 +24,6 @@ like "$out" "deps: fetching the mxml source package with apt-get source \(output
 unlike "$out" "progress noise" "apt-get update's output is not on the terminal"
 is "$(grep -c 'progress noise' "$T/deps.log")" 200 "it is in the log file, whole"
 like "$out" "E: You must put some 'deb-src' URIs in your sources.list" "the failing step's output is shown in full"
+unlike "$out" "cannot open|No such file" "no stray shell errors"
 ok $([ "$(wc -l <<<"$out")" -lt 15 ]; echo $?) "and nothing else: $(wc -l <<<"$out") lines in all"
 done_testing

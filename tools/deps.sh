@@ -19,7 +19,8 @@ LOG=${DEPS_LOG:-build/deps.log}
 case $LOG in /*) ;; *) LOG=$(pwd)/$LOG ;; esac
 quiet() {  # quiet CMD...: run CMD with its output in the log
 	mkdir -p "$(dirname "$LOG")"
-	from=$(($(wc -l <"$LOG" 2>/dev/null || echo 0) + 1))
+	from=1
+	[ -f "$LOG" ] && from=$(($(wc -l <"$LOG") + 1))
 	printf '== %s: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >>"$LOG"
 	"$@" >>"$LOG" 2>&1 && return 0
 	rc=$?
