@@ -115,10 +115,7 @@ units: $(UNITS)
 
 # ---- running and testing -------------------------------------------------
 run: $(OUT)
-	@echo "make run: the supervisor runs in the foreground on conf/SupervisorRegistry.xml (Ctrl-C stops it)"
-	@echo "  trace log:   logs/supervisor.log     server logs: logs/is.log, logs/svg.log, logs/ps.log"
-	@echo "  status:      ./$(OUT) status         (from another shell; ./$(OUT) stop stops it too)"
-	./$(OUT) supervisor -f -c conf/SupervisorRegistry.xml
+	@tools/run.sh ./$(OUT) conf/SupervisorRegistry.xml
 
 # The suite drives $(IMAGESERVING_BIN) (default ./imageserving); unit test
 # binaries live in $(IMAGESERVING_UNITS).
