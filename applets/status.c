@@ -23,7 +23,8 @@ const char status_usage[] =
 	"   \"rss_bytes\", \"restarts\", \"last_exit\", \"last_error\", \"stopped_by_request\"}]}\n"
 	"Also as: isstatus, ImageServing status.\n"
 	"Exit: 0 all requested servers running, 1 supervisor running but a requested\n"
-	"server is not, 3 supervisor not running, 4 unknown.\n";
+	"server is not, or supervisor dead but its pid file remains, 3 supervisor not\n"
+	"running, 4 unknown.\n";
 
 struct row {
 	const struct st_server *s;
