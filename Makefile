@@ -5,13 +5,22 @@
 #   make run        run the supervisor in the foreground on conf/SupervisorRegistry.xml
 #   make test       build everything and run the whole test suite
 #   make sanitize   build with glibc + ASan/UBSan and run the suite on that build
-#   make install    PREFIX=/usr/local DESTDIR=  (binary, ImageServing link, conf/)
+#   make install    PREFIX=/usr/local DESTDIR=  (binary, links, conf/, man pages, systemd
+#                   unit, logrotate rule, bash completion; edited configuration is kept)
+#   make uninstall  remove exactly what make install put there (its manifest)
+#   make image      an OCI image archive of the FROM scratch container (build/imageserving-oci.tar)
 #   MXML_SRC=DIR    use an unpacked mini-XML 3.3.1 source tree instead of fetching
 #   LLHTTP_SRC=DIR  use an llhttp 8.1.0 release tree (include/llhttp.h, src/*.c)
 
 VERSION   := 0.1.0
 PREFIX    ?= /usr/local
 DESTDIR   ?=
+SYSCONFDIR ?= /etc
+MANDIR    ?= $(PREFIX)/share/man
+SYSTEMDUNITDIR ?= $(SYSCONFDIR)/systemd/system
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+INSTALL_ENV = DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" SYSCONFDIR="$(SYSCONFDIR)" MANDIR="$(MANDIR)" \
+	      SYSTEMDUNITDIR="$(SYSTEMDUNITDIR)" BASHCOMPDIR="$(BASHCOMPDIR)"
 BUILD     := build
 MXML_SRC  ?= $(BUILD)/src/mxml-3.3.1
 LLHTTP_SRC ?= $(BUILD)/src/llhttp-8.1.0
@@ -57,7 +66,7 @@ UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNITS     := $(UNIT_SRCS:tests/unit/%.c=$(OBJDIR)/tests/%)
 DEPFLAGS  := -MMD -MP
 
-.PHONY: all deps run test test-tools sanitize install clean distclean check-tools units clang FORCE
+.PHONY: all deps run test test-tools sanitize install uninstall image clean distclean check-tools units clang FORCE
 .DELETE_ON_ERROR:
 
 all: $(OUT)
@@ -131,7 +140,7 @@ units: $(UNITS)
 
 # ---- running and testing -------------------------------------------------
 run: $(OUT)
-	./$(OUT) supervisor -f -c conf/SupervisorRegistry.xml
+	@tools/run.sh ./$(OUT) conf/SupervisorRegistry.xml
 
 # The suite drives $(IMAGESERVING_BIN) (default ./imageserving); unit test
 # binaries live in $(IMAGESERVING_UNITS).
@@ -153,11 +162,26 @@ sanitize: test-tools
 	@IMAGESERVING_BIN=$(CURDIR)/$(BUILD)/asan/imageserving IMAGESERVING_UNITS=$(CURDIR)/$(BUILD)/asan/tests \
 	    IMAGESERVING_SANITIZE=1 perl tests/run.pl
 
+# Conventional places; configuration the operator edited is never
+# overwritten (the new one goes beside it as .new), and uninstall removes
+# only what the manifest lists, unchanged (tools/install.sh).
 install: $(OUT)
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/conf
-	install -m 0755 $(OUT) $(DESTDIR)$(PREFIX)/bin/imageserving
-	ln -sf imageserving $(DESTDIR)$(PREFIX)/bin/ImageServing
-	cp -R conf/. $(DESTDIR)$(PREFIX)/conf/
+	@$(INSTALL_ENV) tools/install.sh install $(OUT)
+
+uninstall:
+	@$(INSTALL_ENV) tools/install.sh uninstall
+
+# The FROM scratch container image (Dockerfile) as an OCI image archive, built
+# without a container daemon. Its servers are a static stand-in program: the
+# image has no shell for conf/standin/'s scripts.
+STANDIN := $(BUILD)/standin
+$(STANDIN): conf/container/standin.c | check-tools
+	@mkdir -p $(dir $@)
+	musl-gcc $(STD) $(WARN) -Os -static -s -o $@ $<
+
+image: $(BUILD)/imageserving-oci.tar
+$(BUILD)/imageserving-oci.tar: imageserving $(STANDIN) conf/container/SupervisorRegistry.xml Dockerfile tools/mkimage.sh
+	tools/mkimage.sh imageserving $(STANDIN) conf/container/SupervisorRegistry.xml Dockerfile $@
 
 -include $(OBJS:.o=.d) $(UNITS:=.d)
 

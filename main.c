@@ -22,10 +22,15 @@ static const struct applet applets[] = {
 	{"start", client_main, client_usage},
 	{"stop", client_main, client_usage},
 	{"restart", client_main, client_usage},
+	{"try-restart", client_main, client_usage},
+	{"condrestart", client_main, client_usage},
 	{"reload", client_main, client_usage},
+	{"force-reload", client_main, client_usage},
+	{"reopen", client_main, client_usage},
 	{"status", status_main, status_usage},
 	{"check", check_main, check_usage},
 	{"supervisor", supervisor_main, supervisor_usage},
+	{"complete", complete_main, complete_usage},
 };
 
 /* Link names that select an applet by themselves. */
@@ -46,10 +51,14 @@ static const char main_usage[] =
 	"  start [ID...]        start the supervisor (or, with IDs, those servers)\n"
 	"  stop [ID...]         stop the supervisor and every server (or those servers)\n"
 	"  restart [ID...]      stop and start everything (or restart those servers)\n"
+	"  try-restart [ID...]  restart only if the supervisor runs (also: condrestart)\n"
 	"  reload               re-read the registry and apply the differences\n"
+	"  force-reload         the same as reload (LSB)\n"
+	"  reopen               reopen every log file (for logrotate)\n"
 	"  status [--json] [ID...]  report the supervisor and its servers\n"
 	"  check                validate the registry and print the resolved plan\n"
 	"  supervisor [-f]      run the supervisor daemon (-f: in the foreground)\n"
+	"  complete ids         the registry's server ids, for shell completion\n"
 	"\n"
 	"Options (before or after the verb):\n"
 	"  -c FILE              the registry (default: $IMAGESERVING_REGISTRY, else\n"
@@ -59,7 +68,10 @@ static const char main_usage[] =
 	"\n"
 	"Links: ImageServing (the control client), supervisor and S7Supervisor (the\n"
 	"daemon), isstatus (the status reporter).\n"
-	"Exit: 0 ok, 1 failure, 2 usage, 3 not running, 4 unknown, 6 registry invalid.\n";
+	"Exit (LSB): 0 ok, 1 failure, 2 usage, 3 unimplemented, 4 insufficient privilege,\n"
+	"5 not installed, 6 registry invalid, 7 supervisor not running; status: 0 running,\n"
+	"1 a server is down or the supervisor died leaving its pid file, 3 not running,\n"
+	"4 unknown. See imageserving(8).\n";
 
 static const struct applet *find(const char *name)
 {

@@ -19,4 +19,7 @@ extern const char status_usage[];
 int client_main(int argc, char **argv);  /* start, stop, restart, reload */
 extern const char client_usage[];
 
+int complete_main(int argc, char **argv);  /* server ids for shell completion */
+extern const char complete_usage[];
+
 #endif

@@ -25,7 +25,8 @@ const char status_usage[] =
 	"   \"notify_status\", \"stopped_by_request\", ...}]}\n"
 	"Also as: isstatus, ImageServing status.\n"
 	"Exit: 0 all requested servers running, 1 supervisor running but a requested\n"
-	"server is not, 3 supervisor not running, 4 unknown.\n";
+	"server is not, or supervisor dead but its pid file remains, 3 supervisor not\n"
+	"running, 4 unknown.\n";
 
 static int print_not_running(bool json, const char *rundir, const char *registry)
 {
@@ -38,6 +39,22 @@ static int print_not_running(bool json, const char *rundir, const char *registry
 		printf("%s: the supervisor is not running (run directory %s)\n", is_prog, rundir);
 	}
 	return EX_NOTRUNNING;
+}
+
+/* LSB status 1: no supervisor holds the lock, yet its pid file remains
+ * (it was killed hard). Says so on stderr. */
+static bool dead_with_pidfile(const char *rundir)
+{
+	char *p = path_join(rundir, "supervisor.pid");
+	char *text = NULL;
+	bool dead = read_file(p, 64, &text, NULL) == 0;
+	if (dead)
+		warnx_("status: the supervisor is dead but its pid file remains (%s: pid %.*s); ImageServing stop "
+		       "clears it",
+		       p, (int)strcspn(text, "\n"), text);
+	free(text);
+	free(p);
+	return dead;
 }
 
 static bool state_of(const struct st_file *f, void *arg)
@@ -72,6 +89,8 @@ int status_main(int argc, char **argv)
 	pid = daemon_find(rundir, why, sizeof why);
 	if (pid == 0) {
 		rc = print_not_running(o.json, rundir, registry);
+		if (dead_with_pidfile(rundir))
+			rc = EX_FAIL;
 		goto out;
 	}
 	if (pid < 0) {

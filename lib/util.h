@@ -8,14 +8,21 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-/* One exit-code table for every applet (SPEC §7, LSB init-script conventions). */
+/* One exit-code table for every applet (SPEC §7, the LSB init-script
+ * conventions). `status` and the other verbs give 3 and 4 different meanings,
+ * as the LSB does. */
 enum {
 	EX_OK = 0,
-	EX_FAIL = 1,        /* failure, or a negative answer */
-	EX_USAGE = 2,
-	EX_NOTRUNNING = 3,  /* status: supervisor not running */
-	EX_UNKNOWN = 4,     /* status: cannot tell */
-	EX_NOTCONFIG = 6,   /* registry invalid */
+	EX_FAIL = 1,          /* failure, or a negative answer; status: a server is down,
+			       * or the supervisor is dead but its pid file remains */
+	EX_USAGE = 2,         /* invalid or excess arguments */
+	EX_NOTRUNNING = 3,    /* status: supervisor not running */
+	EX_UNIMPLEMENTED = 3, /* other verbs: unimplemented feature */
+	EX_UNKNOWN = 4,       /* status: cannot tell */
+	EX_NOPERM = 4,        /* other verbs: insufficient privilege */
+	EX_NOTINSTALLED = 5,  /* no registry at the install root */
+	EX_NOTCONFIG = 6,     /* registry invalid or missing ("not configured") */
+	EX_NOSUPERVISOR = 7,  /* other verbs: needs a running supervisor, none runs */
 };
 
 extern const char *is_prog;  /* "imageserving", for messages */

@@ -140,7 +140,7 @@ json=$(IS status --json 2>/dev/null); rc=$?
 is "$rc/$(printf '%s' "$json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["supervisor"]["pid"])' 2>&1)" "3/None" \
 	"status --json when not running: exit 3, valid JSON with supervisor.pid null"
 out=$(IS restart a 2>&1); rc=$?
-is "$rc" 3 "restart ID when not running exits 3 ($out)"
+is "$rc" 7 "restart ID when not running exits 7 ($out)"
 
 # ---- the ImageServing link name ----
 ln -s "$BIN" "$T/ImageServing"

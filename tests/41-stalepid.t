@@ -26,11 +26,11 @@ out=$("$BIN" -c "$REG" status 2>&1); rc=$?
 is "$rc" 3 "status exits 3 (not running)"
 like "$out" "not running" "status says the supervisor is not running"
 "$BIN" -c "$REG" reload >/dev/null 2>&1; rc=$?
-is "$rc" 3 "reload exits 3 (not running)"
+is "$rc" 7 "reload exits 7 (LSB: not running)"
 "$BIN" -c "$REG" restart a >/dev/null 2>&1; rc=$?
-is "$rc" 3 "restart ID exits 3 (not running)"
+is "$rc" 7 "restart ID exits 7 (LSB: not running)"
 "$BIN" -c "$REG" stop a >/dev/null 2>&1; rc=$?
-is "$rc" 0 "stop ID exits 0 (not running, so not running)"
+is "$rc" 7 "stop ID exits 7 (LSB: not running)"
 ok $(alive "$victim"; echo $?) "neither reload nor restart ID nor stop ID signalled it"
 
 # ---- plus a stale (unlocked) lock file and a state file naming it ----
@@ -46,11 +46,11 @@ out=$("$BIN" -c "$REG" status --json 2>&1); rc=$?
 is "$rc" 3 "status --json exits 3"
 like "$out" '"pid": null' "status --json reports no supervisor pid"
 "$BIN" -c "$REG" reload >/dev/null 2>&1; rc=$?
-is "$rc" 3 "reload exits 3"
+is "$rc" 7 "reload exits 7"
 "$BIN" -c "$REG" restart a >/dev/null 2>&1; rc=$?
-is "$rc" 3 "restart ID exits 3"
+is "$rc" 7 "restart ID exits 7"
 "$BIN" -c "$REG" start a >/dev/null 2>&1; rc=$?
-is "$rc" 3 "start ID exits 3"
+is "$rc" 7 "start ID exits 7"
 "$BIN" -c "$REG" restart >/dev/null 2>&1; rc=$?
 # restart = stop (not running: fine) + start: a real daemon now runs
 is "$rc" 0 "restart (whole) starts a real supervisor over the stale files"

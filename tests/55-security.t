@@ -38,7 +38,7 @@ is "$(cat "$T/log/lit.log")" "$(printf '[a b]\n[$(id)]\n[;ls]')" "arguments reac
 # Another user's client cannot control the daemon, and says why.
 chmod 755 "$T"; chmod 644 "$REG"
 out=$(setpriv --reuid=nobody --regid=nogroup --clear-groups "$BIN" -c "$REG" stop 2>&1); rc=$?
-is "$rc" 1 "another user's stop fails with exit 1"
+is "$rc" 4 "another user's stop fails with exit 4 (LSB: insufficient privilege)"
 like "$out" "permission denied.*runs as uid 0" "and says the supervisor belongs to another user"
 ok $(alive "$SUP"; echo $?) "the supervisor is still running"
 sv_stop

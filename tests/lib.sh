@@ -176,3 +176,23 @@ zombies_of() {
 	cat /proc/[0-9]*/stat 2>/dev/null |
 		awk -v pp="$1" '{ pid = $1; sub(/.*\) /, ""); if ($2 == pp && $1 == "Z") print pid }'
 }
+
+# need COMMAND PACKAGE: make sure COMMAND exists, installing the Debian
+# PACKAGE quietly the first time (apt output goes to build/apt-tests.log).
+# Returns non-zero if it cannot be had; the caller then skips, saying why.
+need() {
+	command -v "$1" >/dev/null 2>&1 && return 0
+	[ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 || return 1
+	local log=$ROOT/build/apt-tests.log
+	mkdir -p "$ROOT/build"
+	echo "# installing $2 for $1 (log: $log)" >&2
+	{
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=300 "$2" ||
+			{ apt-get update -qq -o DPkg::Lock::Timeout=300 &&
+				DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=300 "$2"; }
+	} >>"$log" 2>&1
+	command -v "$1" >/dev/null 2>&1
+}
+
+# skip_all REASON: plan nothing, skip the whole file with a reason.
+skip_all() { echo "1..0 # SKIP $1"; exit 0; }

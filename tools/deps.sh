@@ -2,6 +2,8 @@
 # Obtain what the build and the tests need: musl-gcc, mini-XML 3.3.1's and
 # llhttp 8.1.0's source trees, and Prometheus' two programs for the tests.
 # Usage: tools/deps.sh [--musl] [--mxml DEST] [--llhttp DEST] [--prometheus DIR] [--tool NAME]
+# apt-get's output goes to build/deps.log ($DEPS_LOG); each step says what it
+# runs in one line, and a failed step's output is shown in full.
 # On Debian it installs musl-tools and fetches the `mxml` source package (with
 # Debian's patches applied); llhttp's C sources and Prometheus come out of
 # their binary packages (`apt-get download` + `dpkg-deb -x`: nothing of Node or
@@ -25,6 +27,23 @@ af384dc4a9e83b4b2ef8a658117a42afa1ee1585344563818ac730604e150f5f  src/llhttp.c"
 say() { printf 'deps: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
 
+# Package tools' output goes to a log; a one-line note says what runs, and a
+# failure shows that step's output in full.
+LOG=${DEPS_LOG:-build/deps.log}
+case $LOG in /*) ;; *) LOG=$(pwd)/$LOG ;; esac
+quiet() {  # quiet CMD...: run CMD with its output in the log
+	mkdir -p "$(dirname "$LOG")"
+	from=1
+	[ -f "$LOG" ] && from=$(($(wc -l <"$LOG") + 1))
+	printf '== %s: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >>"$LOG"
+	"$@" >>"$LOG" 2>&1 && return 0
+	rc=$?
+	say "failed (exit $rc): $*"
+	tail -n +"$from" "$LOG" | sed 's/^/  | /' >&2
+	say "(the whole output is in $LOG)"
+	return "$rc"
+}
+
 is_debian() { [ -r /etc/debian_version ] && command -v apt-get >/dev/null 2>&1; }
 
 as_root() {
@@ -36,16 +55,17 @@ as_root() {
 apt_updated=
 apt_update() {
 	[ -n "$apt_updated" ] && return 0
-	as_root apt-get update -qq >&2 || die "apt-get update failed"
+	say "apt-get update (output: $LOG)"
+	quiet as_root apt-get update || die "apt-get update failed"
 	apt_updated=1
 }
 
 need_musl() {
 	command -v musl-gcc >/dev/null 2>&1 && return 0
 	if is_debian; then
-		say "installing musl-tools (musl-gcc)"
 		apt_update
-		as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq musl-tools >&2 ||
+		say "installing musl-tools (musl-gcc) with apt-get (output: $LOG)"
+		quiet as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y musl-tools ||
 			die "apt-get install musl-tools failed"
 	else
 		die "musl-gcc not found: install musl's gcc wrapper (Debian/Ubuntu: musl-tools; Alpine: musl-dev; Fedora: musl-gcc) and run make again"
@@ -81,15 +101,16 @@ need_mxml() {
 	fi
 	command -v dpkg-source >/dev/null 2>&1 || {
 		apt_update
-		as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dpkg-dev xz-utils >&2 ||
+		say "installing dpkg-dev and xz-utils with apt-get (output: $LOG)"
+		quiet as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y dpkg-dev xz-utils ||
 			die "apt-get install dpkg-dev failed"
 	}
 	apt_update
 	enable_deb_src
 	work=$(dirname "$dest")/mxml-fetch.$$
 	rm -rf "$work"; mkdir -p "$work"
-	say "fetching the mxml source package"
-	(cd "$work" && apt-get source -qq mxml >&2) || die "apt-get source mxml failed"
+	say "fetching the mxml source package with apt-get source (output: $LOG)"
+	(cd "$work" && quiet apt-get source mxml) || die "apt-get source mxml failed"
 	tarball=$work/mxml_$MXML_VERSION.orig.tar.xz
 	[ -f "$tarball" ] || die "apt-get source mxml did not bring mxml_$MXML_VERSION.orig.tar.xz (wrong Debian release?)"
 	sum=$(sha256sum "$tarball" | cut -d' ' -f1)
@@ -107,7 +128,8 @@ need_mxml() {
 deb_download() {
 	rm -rf "$2"; mkdir -p "$2"
 	apt_update
-	(cd "$2" && apt-get download -qq "$1" >&2) || die "apt-get download $1 failed"
+	say "apt-get download $1 (output: $LOG)"
+	(cd "$2" && quiet apt-get download "$1") || die "apt-get download $1 failed"
 	set -- "$2"/"$1"_*.deb
 	[ -f "$1" ] || die "apt-get download brought no .deb"
 	echo "$1"
@@ -169,9 +191,9 @@ need_prometheus() {
 need_tool() {
 	command -v "$1" >/dev/null 2>&1 && return 0
 	is_debian || die "$1 not found: install it (the tests need it)"
-	say "installing $1 (for the tests)"
 	apt_update
-	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1" >&2 || die "apt-get install $1 failed"
+	say "installing $1 (for the tests) with apt-get (output: $LOG)"
+	quiet as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y "$1" || die "apt-get install $1 failed"
 }
 
 while [ $# -gt 0 ]; do
