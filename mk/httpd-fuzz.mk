@@ -12,7 +12,7 @@
 #                    the inputs of build/fuzz/httpd-corpus that reach code it
 #                    does not
 #
-# The stored corpus is replayed in `make test` by tests/72-httpd-fuzz-corpus.t
+# The stored corpus is replayed in `make test` by tests/82-httpd-fuzz-corpus.t
 # through build/FLAVOR/tests/httpd_fuzz_replay (tests/unit/httpd_fuzz_replay.c).
 
 FZH_BIN  := $(FZ_DIR)/httpd_fuzz

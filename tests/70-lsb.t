@@ -91,7 +91,7 @@ cp "$REG" "$T/good.xml"
 echo '<supervisor><servers>' >"$REG"
 d1=$(daemon_pid)
 row "restart" "registry invalid: nothing stopped" 6 IS restart
-is "$(daemon_pid)/$(phase)" "$d1/running" "the running supervisor was left alone"
+is "$(daemon_pid)/$(sup_raw phase)" "$d1/running" "the running supervisor was left alone"
 row "reload, force-reload" "registry invalid: old one kept" 6 IS reload
 cp "$T/good.xml" "$REG"
 row "restart" "running: restarted" 0 IS restart

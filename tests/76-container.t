@@ -48,16 +48,6 @@ hc=$(jq_ "$T/oci/blobs/sha256/$cdigest" 'h=d["config"]["Healthcheck"]["Test"]; a
 like "$(echo $hc)" "^/opt/imageserving/bin/imageserving status$" "HEALTHCHECK runs the binary itself: $(echo $hc)"
 budget=$(sed -n 's/.*<shutdownTimeout>\([0-9]*\)<.*/\1/p' "$B/rootfs/opt/imageserving/conf/SupervisorRegistry.xml")
 
-# Checks that fail only because spawn still needs /dev/null are TODO (the fix
-# is another change); every other failure counts.
-KNOWN="known issue: servers do not start in a root without /dev/null (spawn opens it)"
-todo=
-check() {  # check STATUS DESCRIPTION
-	if [ -z "$todo" ]; then ok "$1" "$2"; return; fi
-	_n=$((_n + 1))
-	if [ "$1" -eq 0 ]; then echo "ok $_n - $2 # TODO $KNOWN"; else echo "not ok $_n - $2 # TODO $KNOWN"; fi
-}
-
 # container TAG DEVNULL: run the image's rootfs as a container; 11 checks.
 container() {
 	local tag=$1 devnull=$2 R=$T/root-$1 U I ino helper hpid e t0 el rc inside left p
@@ -84,16 +74,12 @@ container() {
 
 	RUN=$R/run/imageserving
 	up() { for s in is svg ps; do is_state "$s" running || return 1; done; }
-	known() { grep -q '/dev/null' "$RUN/supervisor.state" 2>/dev/null; }
-	up_or_known() { up || known; }
-	wait_for 10 up_or_known
-	up; rc=$?
-	[ "$rc" != 0 ] && known && todo=1
-	check "$rc" "$tag: the servers is, svg and ps start ($(for s in is svg ps; do printf '%s=%s ' "$s" "$(sstate $s)"; done))"
+	wait_for 10 up; rc=$?
+	ok "$rc" "$tag: the servers is, svg and ps start ($(for s in is svg ps; do printf '%s=%s ' "$s" "$(sstate $s)"; done))"
 
 	# The ps stand-in leaves a helper behind (its ns pid in its output).
 	seen() { helper=$(sed -n 's/^ps stand-in: left helper \([0-9]*\) behind.*/\1/p' "$T/out-$tag" | tail -n 1); [ -n "$helper" ]; }
-	[ -z "$todo" ] && wait_for 5 seen
+	wait_for 5 seen
 	hostpid() {  # the host pid of ns pid $helper: a child of PID 1 by now
 		local c
 		for c in $(cat /proc/"$I"/task/*/children 2>/dev/null); do
@@ -103,17 +89,17 @@ container() {
 	}
 	hpid=
 	adopted() { hpid=$(hostpid); }
-	[ -z "$todo" ] && wait_for 3 adopted
-	check $([ -n "$hpid" ]; echo $?) "$tag: the orphaned helper (pid ${helper:-?} inside) is adopted by PID 1"
+	wait_for 3 adopted
+	ok $([ -n "$hpid" ]; echo $?) "$tag: the orphaned helper (pid ${helper:-?} inside) is adopted by PID 1"
 	gone() { [ -n "$hpid" ] && [ ! -e /proc/"$hpid" ]; }
-	[ -z "$todo" ] && wait_for 6 gone; e=$?
-	check $([ "$e" = 0 ] && [ -z "$(zombies_of "$I")" ]; echo $?) "$tag: and reaped when it exits: no zombie left"
+	wait_for 6 gone; e=$?
+	ok $([ "$e" = 0 ] && [ -z "$(zombies_of "$I")" ]; echo $?) "$tag: and reaped when it exits: no zombie left"
 
 	# The HEALTHCHECK, run inside the container as a runtime would.
 	env -i $envs "$(command -v nsenter)" -t "$I" -m -p -r $hc >"$T/hc-$tag" 2>&1; e=$?
-	check $([ "$e" = 0 ]; echo $?) "$tag: the image's HEALTHCHECK ($(echo $hc)) passes inside the container"
+	ok $([ "$e" = 0 ]; echo $?) "$tag: the image's HEALTHCHECK ($(echo $hc)) passes inside the container"
 	inside=$(tree_pids "$I")
-	check $([ "$(wc -l <<<"$inside")" = 4 ]; echo $?) "$tag: in the container: the supervisor and its 3 servers, nothing else ($(echo $inside))"
+	ok $([ "$(wc -l <<<"$inside")" = 4 ]; echo $?) "$tag: in the container: the supervisor and its 3 servers, nothing else ($(echo $inside))"
 
 	t0=$(date +%s%N)
 	kill -TERM "$I"
@@ -122,13 +108,9 @@ container() {
 	is "$rc" 0 "$tag: after SIGTERM the container's PID 1 exits 0"
 	ok $([ "$el" -lt $((budget * 1000)) ]; echo $?) "$tag: within the shutdown budget (${el} ms < ${budget} s)"
 	stopped=$(grep -c '^[a-z]* stand-in: stopping on signal 15$' "$T/out-$tag")
-	check $([ "$stopped" = 3 ]; echo $?) "$tag: every server was stopped by its SIGTERM, not killed with the namespace ($stopped of 3)"
+	ok $([ "$stopped" = 3 ]; echo $?) "$tag: every server was stopped by its SIGTERM, not killed with the namespace ($stopped of 3)"
 	left=; for p in $inside; do [ -e /proc/"$p" ] && left="$left $p"; done
 	is "$left" "" "$tag: nothing of the container is left"
-	if [ -n "$todo" ]; then
-		diag "$tag: $(grep -m1 'cannot start' "$T/out-$tag")"
-		todo=
-	fi
 }
 ok $([ ! -e "$B/rootfs/dev" ] && [ ! -e "$B/rootfs/bin/sh" ]; echo $?) "the rootfs has no /dev and no shell"
 container no-devnull 0
