@@ -73,6 +73,10 @@ container() {
 	ino=$(stat -L -c %i /proc/"$I"/ns/pid)
 
 	RUN=$R/run/imageserving
+	# From the host, the container's state file (by its column names): its
+	# pids are those of the container's pid namespace.
+	sstate() { state_raw "$1" state; }
+	is_state() { [ "$(sstate "$1")" = "$2" ]; }
 	up() { for s in is svg ps; do is_state "$s" running || return 1; done; }
 	wait_for 10 up; rc=$?
 	ok "$rc" "$tag: the servers is, svg and ps start ($(for s in is svg ps; do printf '%s=%s ' "$s" "$(sstate $s)"; done))"
