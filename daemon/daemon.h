@@ -212,6 +212,7 @@ void pidtab_free(void);
 void state_write(void);
 void state_fill(struct st_file *f, size_t *cap);
 void stats_lines(void);
+void servers_rss(uint64_t *out);
 
 /* ---- endpoint.c, metrics.c: the <tcpport> status endpoint ---- */
 void endpoint_apply(void);

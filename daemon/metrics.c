@@ -3,6 +3,7 @@
  * process_* set of the supervisor process. Base units, HELP and TYPE for
  * each family, one series per label set. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -83,10 +84,12 @@ static void per_server(struct buf *b)
 			       boot_to_real(D.svcs[i]->start_boot));
 	family(b, "imageserving_server_resident_memory_bytes", "gauge",
 	       "Resident memory of the server's whole process tree, in bytes.");
+	uint64_t *rss = xcalloc(D.nsvc + 1, sizeof *rss);
+	servers_rss(rss);
 	for (size_t i = 0; i < D.nsvc; i++)
 		if (svc_alive(D.svcs[i]))
-			series(b, "imageserving_server_resident_memory_bytes", D.svcs[i],
-			       (double)proc_server_rss(D.svcs[i]->pid, getpid(), D.svcs[i]->id));
+			series(b, "imageserving_server_resident_memory_bytes", D.svcs[i], (double)rss[i]);
+	free(rss);
 	family(b, "imageserving_server_last_exit_code", "gauge",
 	       "Exit code of the server's last process (128+N if killed by signal N).");
 	for (size_t i = 0; i < D.nsvc; i++) {

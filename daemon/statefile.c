@@ -2,6 +2,7 @@
  * lib/status.h), rewritten atomically, and the periodic stats lines. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -81,15 +82,31 @@ void state_write(void)
 	D.dirty = false;
 }
 
+/* Memory of every server's tree, in one pass (out: D.nsvc entries). */
+void servers_rss(uint64_t *out)
+{
+	pid_t *pids = xcalloc(D.nsvc + 1, sizeof *pids);
+	const char **ids = xcalloc(D.nsvc + 1, sizeof *ids);
+	for (size_t i = 0; i < D.nsvc; i++) {
+		pids[i] = D.svcs[i]->pid;
+		ids[i] = D.svcs[i]->id;
+	}
+	proc_servers_rss(pids, ids, D.nsvc, getpid(), out);
+	free(pids);
+	free(ids);
+}
+
 void stats_lines(void)
 {
 	int64_t now = mono_ns();
+	uint64_t *rss = xcalloc(D.nsvc + 1, sizeof *rss);
+	servers_rss(rss);
 	for (size_t i = 0; i < D.nsvc; i++) {
 		struct svc *v = D.svcs[i];
 		char up[32] = "-", mem[32] = "-", how[32];
 		if (v->pid) {
 			fmt_duration(up, sizeof up, (now - v->start_mono) / SEC);
-			fmt_bytes(mem, sizeof mem, proc_server_rss(v->pid, getpid(), v->id));
+			fmt_bytes(mem, sizeof mem, rss[i]);
 		}
 		wstatus_text(how, sizeof how, v->last_status);
 		trace(TRACE_INFO, v->id,
@@ -97,4 +114,5 @@ void stats_lines(void)
 		      sv_state_name(svc_public_state(v)), (int)v->pid, up, mem, v->restarts, v->requested,
 		      how[0] ? how : "-");
 	}
+	free(rss);
 }

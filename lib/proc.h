@@ -27,11 +27,12 @@ uint64_t proc_descendants_rss(pid_t pid);
  * does, and its descendants usually inherit it). */
 bool proc_marked(pid_t pid, const char *id);
 
-/* Resident memory of a server's whole tree: its main process pid and its
- * descendants, and the children of its supervisor sup that belong to it (a
- * member of its process group reparented to the supervisor, an orphan with
- * its marker) with their descendants. */
-uint64_t proc_server_rss(pid_t pid, pid_t sup, const char *id);
+/* Resident memory of each server's whole tree, rss[i] for the main process
+ * pids[i] (0: none) of server ids[i]: the process and its descendants, and
+ * the children of their supervisor sup that belong to it (a member of its
+ * process group reparented to the supervisor, an orphan with its marker)
+ * with their descendants. One pass over the supervisor's children. */
+void proc_servers_rss(const pid_t *pids, const char *const *ids, size_t n, pid_t sup, uint64_t *rss);
 
 /* How many fds pid has open (for ourselves: not counting the one that
  * reads the list). -1 if unknown. */

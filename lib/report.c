@@ -32,9 +32,21 @@ int report_build(struct report *r, struct st_file *st, pid_t pid, char *const *i
 		    ps.state != 'Z') {
 			w->alive = true;
 			w->uptime = (now - s->start_boot_ns) / 1000000000;
-			w->rss = proc_server_rss(s->pid, pid, s->id);
 		}
 	}
+	pid_t *pids = xcalloc(r->n + 1, sizeof *pids);
+	const char **idv = xcalloc(r->n + 1, sizeof *idv);
+	uint64_t *rss = xcalloc(r->n + 1, sizeof *rss);
+	for (size_t i = 0; i < r->n; i++) {
+		pids[i] = r->rows[i].alive ? r->rows[i].s->pid : 0;
+		idv[i] = r->rows[i].s->id;
+	}
+	proc_servers_rss(pids, idv, r->n, pid, rss);
+	for (size_t i = 0; i < r->n; i++)
+		r->rows[i].rss = rss[i];
+	free(pids);
+	free(idv);
+	free(rss);
 	struct proc_stat sp;
 	r->have_sup_rss = proc_stat(pid, &sp) == 0;
 	r->sup_rss = r->have_sup_rss ? sp.rss_bytes : 0;
