@@ -1,4 +1,4 @@
-/* registry.c: unit tests of the registry loader (lib/registry.c), printing TAP.
+/* registry.c: unit tests of the registry loader (lib/registry/), printing TAP.
  * Each case writes a small registry into a temporary directory, loads it with
  * registry_load and checks the resolved structs or the located diagnostics. */
 #include <errno.h>
@@ -113,12 +113,12 @@ static struct registry *good(const char *name, const char *xml)
 	return r;
 }
 
-/* Whether the last load's messages hold a line "PATH:LINE: ..." that
- * contains want after the location. */
+/* Whether the last load's messages hold a line "PATH:LINE: ..." (line 0:
+ * "PATH: ...") that contains want after the location. */
 static bool has_msg(int line, const char *want)
 {
 	char prefix[PATH_MAX + 100];
-	int n = snprintf(prefix, sizeof prefix, "%s:%d: ", path, line);
+	int n = line ? snprintf(prefix, sizeof prefix, "%s:%d: ", path, line) : snprintf(prefix, sizeof prefix, "%s: ", path);
 	for (const char *p = buf_str(&d.text); *p;) {
 		const char *nl = strchr(p, '\n');
 		size_t len = nl ? (size_t)(nl - p) : strlen(p);
@@ -546,8 +546,8 @@ static void test_defaults(void)
 	else
 		snprintf(want, sizeof want, "/tmp/imageserving-%u", (unsigned)getuid());
 	is_str(r->rundir, want, "default run directory without <temp>");
-	is_str(r->path, path, "path is the registry's absolute path");
-	is_str(r->dir, tmpdir, "dir is the registry's directory");
+	is_str(r ? r->path : NULL, path, "path is the registry's absolute path");
+	is_str(r ? r->dir : NULL, tmpdir, "dir is the registry's directory");
 	registry_free(r);
 
 	r = good("config.xml",
@@ -1034,20 +1034,25 @@ static void test_deep(void)
 	buf_free(&b);
 }
 
+/* registry_rundir_lenient on xml (written to name) gives want. */
+static void lenient_is(const char *name, const char *xml, const char *want, const char *what)
+{
+	put(name, xml);
+	char *rd = registry_rundir_lenient(tpath(name));
+	is_str(rd, want, what);
+	free(rd);
+}
+
 static void test_lenient_and_locate(void)
 {
 	char p[3 * PATH_MAX];
 	unsetenv("IMAGESERVING_RUNDIR");
-	put("lenient.xml", "<supervisor>\n<config><temp>run-here</temp></config>\n<servers><server/></servers>\n</supervisor>\n");
-	char *rd = registry_rundir_lenient(tpath("lenient.xml"));
 	snprintf(p, sizeof p, "%s/run-here", tmpdir);
-	is_str(rd, p, "the run directory is found in a registry that does not validate");
-	free(rd);
-	put("lenient2.xml", "<supervisor>\n<config><temp>run2</temp></config>\n<servers><oops></servers>\n");
-	rd = registry_rundir_lenient(tpath("lenient2.xml"));
+	lenient_is("lenient.xml", "<supervisor>\n<config><temp>run-here</temp></config>\n<servers><server/></servers>\n"
+		   "</supervisor>\n", p, "the run directory is found in a registry that does not validate");
 	snprintf(p, sizeof p, "%s/run2", tmpdir);
-	is_str(rd, p, "... and in one that is not even well-formed XML");
-	free(rd);
+	lenient_is("lenient2.xml", "<supervisor>\n<config><temp>run2</temp></config>\n<servers><oops></servers>\n", p,
+		   "... and in one that is not even well-formed XML");
 
 	char *l = registry_locate("x.xml");
 	is_str(l, "x.xml", "registry_locate: -c wins");
@@ -1062,6 +1067,77 @@ static void test_lenient_and_locate(void)
 	is_str(l, "/opt/is/conf/SupervisorRegistry.xml", "registry_locate: then $IMAGESERVING_ROOT/conf/SupervisorRegistry.xml");
 	free(l);
 	unsetenv("IMAGESERVING_ROOT");
+}
+
+/* The settings table (lib/registry/fields.c): every row is known to this
+ * test, shown or hidden in the plan on purpose, and decides "same process?"
+ * exactly as it says: two servers that differ in that one element only are
+ * the same process unless the row defines the process. */
+static void test_table(void)
+{
+	static const struct {
+		const char *element, *xml;
+	} sample[] = {
+		{"description", "<description>other</description>"},
+		{"executable", "<executable>/bin/y</executable>"},
+		{"arguments", "<arguments><argument>1</argument></arguments>"},
+		{"environment", "<environment><variable name=\"E\">1</variable></environment>"},
+		{"workingDirectory", "<workingDirectory>/w</workingDirectory>"},
+		{"user", "<user>nobody</user>"},
+		{"group", "<group>nogroup</group>"},
+		{"stdout", "<stdout>/tmp/o</stdout>"},
+		{"stderr", "<stderr>/tmp/e</stderr>"},
+		{"startPriority", "<startPriority>5</startPriority>"},
+		{"startDelay", "<startDelay>3</startDelay>"},
+		{"stopSignal", "<stopSignal>INT</stopSignal>"},
+		{"stopTimeout", "<stopTimeout>3</stopTimeout>"},
+		{"restartPolicy", "<restartPolicy>never</restartPolicy>"},
+		{"minUptime", "<minUptime>3</minUptime>"},
+		{"restartDelayMax", "<restartDelayMax>3</restartDelayMax>"},
+		{"maxRestarts", "<maxRestarts>3</maxRestarts>"},
+		{"essential", "<essential>true</essential>"},
+		{"healthCheck", "<healthCheck><tcp port=\"1\"/></healthCheck>"},
+	};
+	size_t rows = 0;
+	for (const char *e; (e = server_setting_element(rows)); rows++) {
+		size_t k = 0;
+		while (k < sizeof sample / sizeof sample[0] && strcmp(sample[k].element, e) != 0)
+			k++;
+		if (!ok(k < sizeof sample / sizeof sample[0], "table row <%s> has a sample in this test", e))
+			continue;
+		struct buf b = {0};
+		buf_printf(&b, "<supervisor><servers>\n<server id=\"base\"><executable>/bin/x</executable></server>\n"
+			       "<server id=\"v\"><executable>/bin/x</executable>%s</server>\n</servers></supervisor>\n",
+			   sample[k].xml);
+		struct registry *r = load("table.xml", buf_str(&b));
+		buf_free(&b);
+		const struct server *base = server(r, "base"), *v = server(r, "v");
+		bool process = server_setting_process(rows);
+		if (!ok(base && v && server_same_process(base, v) == !process && server_same_process(v, base) == !process,
+			"<%s> %s the process", e, process ? "defines" : "does not define"))
+			diag("%s", buf_str(&d.text));
+		registry_free(r);
+	}
+	is_num((long long)rows, (long long)(sizeof sample / sizeof sample[0]), "the table has one row per sample");
+
+	struct registry *r = good("plan.xml", "<supervisor>" TRUE_SERVER "</supervisor>\n");
+	const struct server *s = server(r, "t");
+	struct buf shown = {0}, text = {0};
+	const char *label;
+	for (size_t i = 0; s && server_setting(i, s, &label, &text); i++) {
+		if (label)
+			buf_printf(&shown, "%s=%s;", label, buf_str(&text));
+		text.len = 0;
+	}
+	is_str(buf_str(&shown),
+	       "argv=/bin/true;environment=(none added);workingDirectory=(the registry's directory);user=(unchanged);"
+	       "group=(the user's, or unchanged);stdout=- (the supervisor's own);stderr=- (the supervisor's own);"
+	       "startPriority=1;startDelay=0 s;stopSignal=TERM;stopTimeout=10 s;restartPolicy=always;minUptime=10 s;"
+	       "restartDelayMax=60 s;maxRestarts=0 (never give up);essential=no;healthCheck=none;",
+	       "the plan: one line per row, with the defaults (description and executable shown elsewhere)");
+	buf_free(&shown);
+	buf_free(&text);
+	registry_free(r);
 }
 
 static void cleanup(void)
@@ -1099,6 +1175,7 @@ int main(void)
 	test_rejections();
 	test_deep();
 	test_lenient_and_locate();
+	test_table();
 
 	diag_free(&d);
 	printf("1..%d\n", tests);

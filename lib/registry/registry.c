@@ -1,0 +1,219 @@
+/* registry.c: loading a registry from end to end (read, parse, walk the
+ * sections in dependency order), the lenient run-directory lookup, and
+ * where the registry is. The public entry points of lib/registry.h. */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+static char *abs_path(const char *p)
+{
+	if (p[0] == '/')
+		return xstrdup(p);
+	char *cwd = getcwd(NULL, 0);
+	if (!cwd)
+		return xstrdup(p);
+	char *j = path_join(cwd, p);
+	free(cwd);
+	return j;
+}
+
+/* Walk <supervisor>: variables first (everything else may use them), then
+ * config (the run directory), then profiles and servers. */
+static void walk(struct rctx *c, const struct xnode *root, struct registry *r)
+{
+	static const char *const secname[4] = {"variables", "config", "profiles", "servers"};
+	const struct xnode *sec[4] = {0};
+	FOR_EACH_CHILD(n, root) {
+		int i = 0;
+		while (i < 4 && strcmp(n->name, secname[i]) != 0)
+			i++;
+		if (i == 4)
+			reg_warn(c, n->line, "unknown element <%s> in <supervisor> (ignored)", n->name);
+		else if (sec[i])
+			reg_err(c, n->line, "<%s> appears twice (first on line %d)", n->name, sec[i]->line);
+		else
+			sec[i] = n;
+	}
+	if (sec[0])
+		vars_parse(c, sec[0]);
+	config_parse(c, sec[1], r);
+	if (c->config_only)
+		return;  /* enough to find the run directory */
+	if (sec[2])
+		profiles_parse(c, sec[2]);
+	if (sec[3])
+		servers_parse(c, sec[3], r);
+	else
+		reg_err(c, root->line, "<supervisor> has no <servers>");
+	if (sec[3] && r->nservers == 0 && c->d->errors == 0)
+		reg_err(c, sec[3]->line, "<servers> lists no server");
+}
+
+static void ctx_init(struct rctx *c, const char *path, struct diag *d, struct registry *r, bool config_only)
+{
+	memset(c, 0, sizeof *c);
+	c->config_only = config_only;
+	c->file = path;
+	c->d = d;
+	c->a = &r->arena;
+	char *ap = abs_path(path);
+	r->path = arena_strdup(&r->arena, ap);
+	char *dir = path_dirname(ap);
+	r->dir = c->regdir = arena_strdup(&r->arena, dir);
+	free(dir);
+	free(ap);
+}
+
+static bool read_text(struct rctx *c, const char *path)
+{
+	char *text;
+	size_t len;
+	int e = read_file(path, REG_MAX_FILE, &text, &len);
+	if (e == -EFBIG)
+		reg_err(c, 0, "registry is larger than %u bytes", REG_MAX_FILE);
+	else if (e == -EINVAL)
+		reg_err(c, 0, "cannot read registry: not a regular file");
+	else if (e < 0)
+		reg_err(c, 0, "cannot read registry: %s", strerror(-e));
+	if (e < 0)
+		return false;
+	c->text = text;
+	c->len = len;
+	lines_index(c);
+	return true;
+}
+
+static void ctx_free(struct rctx *c)
+{
+	free(c->nl);
+	free((char *)c->text);
+	arena_free(&c->tree);
+	c->nl = NULL;
+	c->text = NULL;
+}
+
+/* The whole load, or (lenient) just enough of it for the run directory:
+ * then a file that mini-XML refuses is read again by the tolerant scanner,
+ * and its complaints are not the caller's concern. */
+static bool load_into(const char *path, struct diag *d, struct registry *r, bool lenient)
+{
+	struct rctx c;
+	ctx_init(&c, path, d, r, lenient);
+	if (!read_text(&c, path))
+		return false;
+	size_t mark = d->text.len;
+	unsigned errors = d->errors, warnings = d->warnings;
+	struct xnode *root = xml_load(&c);
+	if (!root && lenient) {  /* registry_rundir_lenient() looks for <temp> by hand */
+		d->text.len = mark;
+		if (d->text.p)
+			d->text.p[mark] = 0;
+		d->errors = errors;
+		d->warnings = warnings;
+	}
+	if (root && strcmp(root->name, "supervisor") != 0)
+		reg_err(&c, root->line, "root element is <%s>, expected <supervisor>", root->name);
+	else if (root)
+		walk(&c, root, r);
+	ctx_free(&c);
+	return d->errors == 0;
+}
+
+struct registry *registry_load(const char *path, struct diag *d)
+{
+	struct registry *r = xcalloc(1, sizeof *r);
+	if (!load_into(path, d, r, false)) {
+		registry_free(r);
+		return NULL;
+	}
+	return r;
+}
+
+void registry_free(struct registry *r)
+{
+	if (!r)
+		return;
+	arena_free(&r->arena);
+	free(r);
+}
+
+/* When the XML itself no longer parses, look for <temp> by hand. */
+static char *scan_temp(const char *path)
+{
+	char *text;
+	if (read_file(path, REG_MAX_FILE, &text, NULL) != 0)
+		return NULL;
+	char *res = NULL;
+	char *p = strstr(text, "<temp>");
+	char *q = p ? strstr(p, "</temp>") : NULL;
+	if (p && q) {
+		p += 6;
+		while (p < q && isspace((unsigned char)*p))
+			p++;
+		while (q > p && isspace((unsigned char)q[-1]))
+			q--;
+		*q = 0;
+		if (!strstr(p, "SV::") && *p) {
+			char *ap = abs_path(path);
+			char *dir = path_dirname(ap);
+			res = path_join(dir, p);
+			free(dir);
+			free(ap);
+		}
+	}
+	free(text);
+	return res;
+}
+
+char *registry_rundir_lenient(const char *path)
+{
+	const char *env = getenv("IMAGESERVING_RUNDIR");
+	if (env && *env)
+		return abs_path(env);
+	struct registry *r = xcalloc(1, sizeof *r);
+	struct diag d = {0};
+	load_into(path, &d, r, true);
+	char *res = r->rundir ? xstrdup(r->rundir) : scan_temp(path);
+	registry_free(r);
+	diag_free(&d);
+	return res;
+}
+
+/* The install root holds conf/SupervisorRegistry.xml: the binary's directory
+ * (a checkout) or its parent (install_root/bin/). */
+char *registry_locate(const char *opt_c)
+{
+	if (opt_c)
+		return xstrdup(opt_c);
+	const char *e = getenv("IMAGESERVING_REGISTRY");
+	if (e && *e)
+		return xstrdup(e);
+	const char *rel = "conf/SupervisorRegistry.xml";
+	e = getenv("IMAGESERVING_ROOT");
+	if (e && *e)
+		return path_join(e, rel);
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (n > 0) {
+		exe[n] = 0;
+		char *dir = path_dirname(exe);
+		for (int up = 0; up < 2; up++) {
+			char *cand = path_join(dir, rel);
+			if (access(cand, F_OK) == 0) {
+				free(dir);
+				return cand;
+			}
+			free(cand);
+			char *parent = path_dirname(dir);
+			free(dir);
+			dir = parent;
+		}
+		free(dir);
+	}
+	return xstrdup(rel);
+}
