@@ -25,7 +25,7 @@ ngood_checks=0
 for f in "$GOOD"/*.xml; do
 	ngood_checks=$((ngood_checks + 1 + $(grep -c -e 'expect-argv: ' -e 'expect-out: ' "$f")))
 done
-plan $((2 * nbad + ngood_checks + 31))
+plan $((2 * nbad + ngood_checks + 36))
 
 # run_check OUT ERR ARGS...: run the binary, keep stdout/stderr, return its status.
 run_check() {
@@ -140,6 +140,31 @@ limited -c "$T/many.xml" check >"$T/out" 2>"$T/err"
 is "$?" 6 "210,000 elements: check exits 6"
 has_located "$T/err" "$T/many.xml" 4 "more than 200000 elements"
 ok $? "... at the line where the limit was passed"
+
+# '=' counts as an attribute only inside a tag: 300,000 of them in a comment
+# and in text load, promptly; 60,000 real attributes on one element are
+# refused before mini-XML (quadratic in them) runs, at the element's line.
+{
+	printf '<supervisor>\n%s\n<!-- ' "$SERVER"
+	head -c 300000 /dev/zero | tr '\0' '='
+	printf ' -->\n<x>'
+	head -c 300000 /dev/zero | tr '\0' '='
+	printf '</x>\n</supervisor>\n'
+} >"$T/equals.xml"
+timed_check "$T/equals.xml"
+is "$RC" 0 "600,000 '=' in a comment and in text: check exits 0"
+[ "$RC" -eq 0 ] || diag "$(head -c 2000 "$T/err")"
+ok $([ $MS -lt 2000 ]; echo $?) "... promptly ($MS ms)"
+{
+	printf '<supervisor>\n%s\n<x\n' "$SERVER"
+	seq 60000 | sed 's/.*/a&="1"/' | tr '\n' ' '
+	printf '/>\n</supervisor>\n'
+} >"$T/attrs.xml"
+timed_check "$T/attrs.xml"
+is "$RC" 6 "an element with 60,000 attributes: check exits 6"
+has_located "$T/err" "$T/attrs.xml" 3 "an element with more than 256 attributes"
+ok $? "... at the element's line"
+ok $([ $MS -lt 2000 ]; echo $?) "... promptly ($MS ms)"
 
 # Variables that refer to others many times over ("billion laughs"): refused
 # at once, in bounded memory.

@@ -90,9 +90,11 @@ int line_of(const struct rctx *c, size_t off);
 void reg_err(struct rctx *c, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void reg_warn(struct rctx *c, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-/* ---- xml.c ---- */
+/* ---- xml.c, scan.c ---- */
 /* The root element of a well-formed file, or NULL with the error reported. */
 struct xnode *xml_load(struct rctx *c);
+/* Where the first start tag with more than max attributes opens, or -1. */
+long xml_attrs_over(const char *s, size_t len, unsigned max);
 
 /* ---- vars.c: SV:: substitution ---- */
 void vars_parse(struct rctx *c, const struct xnode *el);

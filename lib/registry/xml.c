@@ -220,20 +220,12 @@ static void precheck(struct rctx *c)
 			break;
 		}
 	/* mini-XML's time grows with the square of an element's attribute count:
-	 * refuse absurd counts before parsing (a reload must not stall the daemon). */
-	/* An '=' between '<' and '>' counts as an attribute. */
-	size_t eqs = 0, tag = 0;
-	for (size_t i = 0; i < c->len; i++) {
-		if (c->text[i] == '<') {
-			eqs = 0;
-			tag = i;
-		} else if (c->text[i] == '>') {
-			eqs = 0;
-		} else if (c->text[i] == '=' && ++eqs > MAX_ATTRS) {
-			reg_err(c, line_of(c, tag), "an element with more than %d attributes", MAX_ATTRS);
-			break;
-		}
-	}
+	 * refuse absurd counts before parsing (a reload must not stall the daemon).
+	 * Only attributes count: not an '=' in text, comments, CDATA, processing
+	 * instructions or quoted values, and a '>' in quotes does not end a tag. */
+	long at = xml_attrs_over(c->text, c->len, MAX_ATTRS);
+	if (at >= 0)
+		reg_err(c, line_of(c, (size_t)at), "an element with more than %d attributes", MAX_ATTRS);
 }
 
 /* Exactly one element at the top, and no text or CDATA beside it. */

@@ -1140,6 +1140,44 @@ static void test_table(void)
 	registry_free(r);
 }
 
+/* Only '=' inside a tag's markup counts towards the attribute limit. */
+static void test_attribute_count(void)
+{
+	struct buf b = {0}, eq = {0};
+	for (int i = 0; i < 300; i++)
+		buf_puts(&eq, "=");
+	buf_printf(&b, "<?pi %s?>\n<!-- %s -->\n<supervisor>\n<servers><server id=\"a\">"
+		       "<executable>/bin/true</executable>\n<arguments><argument>%s</argument>"
+		       "<argument><![CDATA[%s]]></argument></arguments>\n<description v=\"%s\">%s</description>"
+		       "</server></servers>\n</supervisor>\n",
+		   buf_str(&eq), buf_str(&eq), buf_str(&eq), buf_str(&eq), buf_str(&eq), buf_str(&eq));
+	struct registry *r = good("equals.xml", buf_str(&b));
+	registry_free(r);
+	b.len = 0;
+	buf_puts(&b, "<supervisor>\n" TRUE_SERVER "<x\n");
+	for (int i = 0; i < 257; i++)
+		buf_printf(&b, " a%d=\"%s\"", i, i % 2 ? ">" : "'");
+	buf_puts(&b, "/>\n</supervisor>\n");
+	bad("attrs-257.xml", buf_str(&b), 3, "an element with more than 256 attributes");
+	b.len = 0;
+	buf_puts(&b, "<supervisor>\n" TRUE_SERVER "<x\n");
+	for (int i = 0; i < 256; i++)
+		buf_printf(&b, " a%d=v", i);
+	buf_puts(&b, "/>\n</supervisor>\n");
+	r = good("attrs-256.xml", buf_str(&b));
+	registry_free(r);
+	/* "a=b\"c" is an unquoted value holding a quote for mini-XML: the
+	 * attributes after it count. */
+	b.len = 0;
+	buf_puts(&b, "<supervisor>\n" TRUE_SERVER "<x q=b\"c\n");
+	for (int i = 0; i < 256; i++)
+		buf_printf(&b, " a%d=\"v\"", i);
+	buf_puts(&b, "/>\n</supervisor>\n");
+	bad("attrs-quote-in-value.xml", buf_str(&b), 3, "an element with more than 256 attributes");
+	buf_free(&b);
+	buf_free(&eq);
+}
+
 static void cleanup(void)
 {
 	char cmd[PATH_MAX + 32];
@@ -1176,6 +1214,7 @@ int main(void)
 	test_deep();
 	test_lenient_and_locate();
 	test_table();
+	test_attribute_count();
 
 	diag_free(&d);
 	printf("1..%d\n", tests);
