@@ -281,7 +281,10 @@ int client_main(int argc, char **argv)
 		rc = do_start(&c);
 		goto out;
 	}
-	c.rundir = registry_rundir_lenient(c.registry);
+	struct diag rd = {0};
+	c.rundir = registry_rundir_find(c.registry, &rd);
+	fputs(c.rundir ? "" : buf_str(&rd.text), stderr);
+	diag_free(&rd);
 	if (!c.rundir) {
 		warnx_("%s: cannot find the run directory: registry %s is unreadable", c.verb, c.registry);
 		rc = EX_NOTCONFIG;

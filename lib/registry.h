@@ -85,8 +85,13 @@ struct registry *registry_load(const char *path, struct diag *d);
 void registry_free(struct registry *r);
 void diag_free(struct diag *d);
 
-/* Find the run directory even when the registry no longer validates, so that
- * status and stop keep working. Returns an xmalloc'd path or NULL. */
+/* Find the run directory even when the registry no longer validates (an XML
+ * typo included), so that status and stop keep working: $IMAGESERVING_RUNDIR
+ * (which must be absolute), else <config><temp> with its variables, else the
+ * default from the uid (SPEC §3). Returns an xmalloc'd absolute path, or NULL
+ * with the reason in d. */
+char *registry_rundir_find(const char *path, struct diag *d);
+/* The same without the reason. */
 char *registry_rundir_lenient(const char *path);
 
 /* Whether two servers would run the same process: every setting the table
@@ -106,7 +111,7 @@ const char *restart_policy_name(enum restart_policy p);
 
 /* Where the registry is: -c FILE, else $IMAGESERVING_REGISTRY, else
  * conf/SupervisorRegistry.xml under the install root (SPEC §3).
- * Returns an xmalloc'd path. */
+ * Returns an xmalloc'd path, made absolute against the current directory. */
 char *registry_locate(const char *opt_c);
 
 #endif

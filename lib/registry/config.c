@@ -16,9 +16,17 @@ const char *trace_level_name(enum trace_level l)
 	return (unsigned)l < 4 ? trace_names[l] : "?";
 }
 
+bool rundir_overridden(void)
+{
+	const char *e = getenv("IMAGESERVING_RUNDIR");
+	return e && *e;
+}
+
 /* The run directory: $IMAGESERVING_RUNDIR, else <temp> (temp, relative to
- * the registry), else a default. Returns NULL, reported, when it cannot be
- * known. */
+ * the registry), else a default. Every client must find the daemon's,
+ * whatever shell, cron job or init system it runs from, so the override must
+ * be absolute (a relative one means another directory in each working
+ * directory). Returns NULL, reported, when it cannot be known. */
 const char *rundir_resolve(struct rctx *c, const struct xnode *temp)
 {
 	const char *env = getenv("IMAGESERVING_RUNDIR");
@@ -28,12 +36,10 @@ const char *rundir_resolve(struct rctx *c, const struct xnode *temp)
 	else if (t && strcmp(t, "-") == 0)
 		reg_err(c, temp->line, "<temp> must be a directory, not -");
 	if (env && *env) {
-		char *cwd = getcwd(NULL, 0);
-		char *j = path_join(cwd ? cwd : "/", env);
-		const char *r = arena_strdup(c->a, j);
-		free(j);
-		free(cwd);
-		return r;
+		if (env[0] == '/')
+			return arena_strdup(c->a, env);
+		reg_err(c, 0, "IMAGESERVING_RUNDIR must be an absolute path: %s", env);
+		return NULL;
 	}
 	if (temp)
 		return t && *t && strcmp(t, "-") != 0 ? reg_path(c, t) : NULL;

@@ -145,6 +145,7 @@ void servers_parse(struct rctx *c, const struct xnode *el, struct registry *r);
 
 /* ---- config.c: <config> and the run directory ---- */
 void config_parse(struct rctx *c, const struct xnode *el, struct registry *r);
+bool rundir_overridden(void);
 const char *rundir_resolve(struct rctx *c, const struct xnode *temp);
 
 #endif

@@ -10,6 +10,8 @@
 
 #include "internal.h"
 
+/* Absolute against the working directory of the moment: a daemon chdir()s
+ * to / and must still find what its caller named. */
 static char *abs_path(const char *p)
 {
 	if (p[0] == '/')
@@ -170,23 +172,37 @@ static char *scan_temp(const char *path)
 	return res;
 }
 
+/* With $IMAGESERVING_RUNDIR the registry is not even read: status and stop
+ * stay fast and work without one. */
+char *registry_rundir_find(const char *path, struct diag *d)
+{
+	struct registry *r = xcalloc(1, sizeof *r);
+	char *res = NULL;
+	if (rundir_overridden()) {
+		struct rctx c;
+		ctx_init(&c, path, d, r, true);
+		r->rundir = rundir_resolve(&c, NULL);
+	} else {
+		load_into(path, d, r, true);
+		res = r->rundir ? NULL : scan_temp(path);
+	}
+	if (r->rundir)
+		res = xstrdup(r->rundir);
+	registry_free(r);
+	return res;
+}
+
 char *registry_rundir_lenient(const char *path)
 {
-	const char *env = getenv("IMAGESERVING_RUNDIR");
-	if (env && *env)
-		return abs_path(env);
-	struct registry *r = xcalloc(1, sizeof *r);
 	struct diag d = {0};
-	load_into(path, &d, r, true);
-	char *res = r->rundir ? xstrdup(r->rundir) : scan_temp(path);
-	registry_free(r);
+	char *res = registry_rundir_find(path, &d);
 	diag_free(&d);
 	return res;
 }
 
 /* The install root holds conf/SupervisorRegistry.xml: the binary's directory
  * (a checkout) or its parent (install_root/bin/). */
-char *registry_locate(const char *opt_c)
+static char *locate(const char *opt_c)
 {
 	if (opt_c)
 		return xstrdup(opt_c);
@@ -216,4 +232,12 @@ char *registry_locate(const char *opt_c)
 		free(dir);
 	}
 	return xstrdup(rel);
+}
+
+char *registry_locate(const char *opt_c)
+{
+	char *p = locate(opt_c);
+	char *a = abs_path(p);
+	free(p);
+	return a;
 }

@@ -1054,12 +1054,42 @@ static void test_lenient_and_locate(void)
 	lenient_is("lenient2.xml", "<supervisor>\n<config><temp>run2</temp></config>\n<servers><oops></servers>\n", p,
 		   "... and in one that is not even well-formed XML");
 
-	char *l = registry_locate("x.xml");
-	is_str(l, "x.xml", "registry_locate: -c wins");
+	struct diag ld = {0};
+	char *rd;
+	setenv("IMAGESERVING_RUNDIR", "/run/is-override", 1);
+	rd = registry_rundir_find(tpath("does-not-exist.xml"), &ld);
+	is_str(rd, "/run/is-override", "an absolute IMAGESERVING_RUNDIR needs no registry at all");
+	free(rd);
+	diag_free(&ld);
+	setenv("IMAGESERVING_RUNDIR", "run", 1);
+	rd = registry_rundir_find(tpath("lenient.xml"), &ld);
+	ok(!rd && strstr(buf_str(&ld.text), "IMAGESERVING_RUNDIR must be an absolute path: run"),
+	   "a relative IMAGESERVING_RUNDIR is refused, with the reason");
+	free(rd);
+	diag_free(&ld);
+	struct registry *r = load("rundir-rel.xml", "<supervisor>" TRUE_SERVER "</supervisor>\n");
+	ok(!r && has_msg(0, "IMAGESERVING_RUNDIR must be an absolute path: run"), "... and by the loader");
+	registry_free(r);
+	unsetenv("IMAGESERVING_RUNDIR");
+
+	char cwd[PATH_MAX];
+	if (!getcwd(cwd, sizeof cwd))
+		cwd[0] = 0;
+	char *l = registry_locate("/etc/x.xml");
+	is_str(l, "/etc/x.xml", "registry_locate: -c wins");
+	free(l);
+	l = registry_locate("x.xml");
+	snprintf(p, sizeof p, "%s/x.xml", cwd);
+	is_str(l, p, "registry_locate: a relative -c is made absolute against the working directory");
 	free(l);
 	setenv("IMAGESERVING_REGISTRY", "/etc/is.xml", 1);
 	l = registry_locate(NULL);
 	is_str(l, "/etc/is.xml", "registry_locate: then $IMAGESERVING_REGISTRY");
+	free(l);
+	setenv("IMAGESERVING_REGISTRY", "conf/../is.xml", 1);
+	l = registry_locate(NULL);
+	snprintf(p, sizeof p, "%s/is.xml", cwd);
+	is_str(l, p, "... made absolute too");
 	free(l);
 	unsetenv("IMAGESERVING_REGISTRY");
 	setenv("IMAGESERVING_ROOT", "/opt/is", 1);
