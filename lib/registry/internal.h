@@ -14,7 +14,7 @@
 #define MAX_PRIORITY  1000000u
 #define MAX_COUNT     1000000u
 
-/* ---- the element tree (built by xml.c) ---- */
+/* ---- the element tree (built by xml.c, or by scan.c for a broken file) ---- */
 
 /* The registry's XML as plain structs: built once, then mini-XML's tree is
  * freed; nothing but xml.c sees mxml_node_t. Only elements are nodes; text
@@ -95,6 +95,8 @@ void reg_warn(struct rctx *c, int line, const char *fmt, ...) __attribute__((for
 struct xnode *xml_load(struct rctx *c);
 /* Where the first start tag with more than max attributes opens, or -1. */
 long xml_attrs_over(const char *s, size_t len, unsigned max);
+/* Best effort tree of a file that is not well-formed XML (lenient mode). */
+struct xnode *xml_scan_tree(struct rctx *c);
 
 /* ---- vars.c: SV:: substitution ---- */
 void vars_parse(struct rctx *c, const struct xnode *el);

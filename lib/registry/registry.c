@@ -1,7 +1,6 @@
 /* registry.c: loading a registry from end to end (read, parse, walk the
  * sections in dependency order), the lenient run-directory lookup, and
  * where the registry is. The public entry points of lib/registry.h. */
-#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -111,12 +110,15 @@ static bool load_into(const char *path, struct diag *d, struct registry *r, bool
 	size_t mark = d->text.len;
 	unsigned errors = d->errors, warnings = d->warnings;
 	struct xnode *root = xml_load(&c);
-	if (!root && lenient) {  /* registry_rundir_lenient() looks for <temp> by hand */
+	if (!root && lenient) {
 		d->text.len = mark;
 		if (d->text.p)
 			d->text.p[mark] = 0;
 		d->errors = errors;
 		d->warnings = warnings;
+		root = xml_scan_tree(&c);
+		if (!root)
+			reg_err(&c, 0, "no <supervisor> element found");
 	}
 	if (root && strcmp(root->name, "supervisor") != 0)
 		reg_err(&c, root->line, "root element is <%s>, expected <supervisor>", root->name);
@@ -144,50 +146,19 @@ void registry_free(struct registry *r)
 	free(r);
 }
 
-/* When the XML itself no longer parses, look for <temp> by hand. */
-static char *scan_temp(const char *path)
-{
-	char *text;
-	if (read_file(path, REG_MAX_FILE, &text, NULL) != 0)
-		return NULL;
-	char *res = NULL;
-	char *p = strstr(text, "<temp>");
-	char *q = p ? strstr(p, "</temp>") : NULL;
-	if (p && q) {
-		p += 6;
-		while (p < q && isspace((unsigned char)*p))
-			p++;
-		while (q > p && isspace((unsigned char)q[-1]))
-			q--;
-		*q = 0;
-		if (!strstr(p, "SV::") && *p) {
-			char *ap = abs_path(path);
-			char *dir = path_dirname(ap);
-			res = path_join(dir, p);
-			free(dir);
-			free(ap);
-		}
-	}
-	free(text);
-	return res;
-}
-
 /* With $IMAGESERVING_RUNDIR the registry is not even read: status and stop
  * stay fast and work without one. */
 char *registry_rundir_find(const char *path, struct diag *d)
 {
 	struct registry *r = xcalloc(1, sizeof *r);
-	char *res = NULL;
 	if (rundir_overridden()) {
 		struct rctx c;
 		ctx_init(&c, path, d, r, true);
 		r->rundir = rundir_resolve(&c, NULL);
 	} else {
 		load_into(path, d, r, true);
-		res = r->rundir ? NULL : scan_temp(path);
 	}
-	if (r->rundir)
-		res = xstrdup(r->rundir);
+	char *res = r->rundir ? xstrdup(r->rundir) : NULL;
 	registry_free(r);
 	return res;
 }

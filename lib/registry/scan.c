@@ -1,6 +1,8 @@
 /* scan.c: a small tokenizer that reads markup the way mini-XML does, without
- * mini-XML, for a job it cannot do: counting an element's attributes before
- * it parses (it is quadratic in them). */
+ * mini-XML, for two jobs it cannot do: counting an element's attributes
+ * before it parses (it is quadratic in them), and finding <config><temp> in
+ * a registry that is no longer well-formed XML (registry_rundir_lenient). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -195,4 +197,156 @@ long xml_attrs_over(const char *s, size_t len, unsigned max)
 	struct scan sc = {.s = s, .len = len, .arg = &k, .open = count_open, .attr = count_attr};
 	scan_run(&sc);
 	return k.over;
+}
+
+/* ---- a best-effort tree ---- */
+
+/* Open elements, innermost last. Close tags that match nothing are ignored
+ * and a close tag closes whatever was left open inside it, so that one typo
+ * does not hide the rest of the file. Only MAX_DEPTH levels get nodes. */
+struct open {
+	const char *name;
+	size_t n;
+	struct xnode *node;     /* NULL past MAX_DEPTH */
+	struct xnode **child;   /* where its next child goes */
+	struct buf text;
+};
+
+struct tree {
+	struct rctx *c;
+	struct open *st;
+	size_t depth, cap;
+	struct xnode *top, **topnext;
+};
+
+/* Entities as mini-XML knows them: the five named ones and numeric ones. */
+static void unescape(struct buf *b, const char *s, size_t n)
+{
+	static const char *const names[] = {"lt;<", "gt;>", "amp;&", "quot;\"", "apos;'"};
+	for (size_t i = 0; i < n; i++) {
+		const char *semi = s[i] == '&' ? memchr(s + i, ';', n - i) : NULL;
+		if (!semi) {
+			buf_add(b, s + i, 1);
+			continue;
+		}
+		size_t en = (size_t)(semi - s) - i - 1;
+		bool done = false;
+		for (size_t k = 0; k < 5 && !done; k++)
+			if (strlen(names[k]) - 2 == en && memcmp(s + i + 1, names[k], en) == 0) {
+				buf_add(b, names[k] + en + 1, 1);
+				done = true;
+			}
+		char num[16];
+		if (!done && en >= 2 && en - 1 < sizeof num && s[i + 1] == '#') {
+			snprintf(num, sizeof num, "%.*s", (int)(en - 1), s + i + 2);
+			char *e;
+			unsigned long v = num[0] == 'x' ? strtoul(num + 1, &e, 16) : strtoul(num, &e, 10);
+			if (*e == 0 && v > 0 && v < 0x80) {
+				char ch = (char)v;
+				buf_add(b, &ch, 1);
+				done = true;
+			}
+		}
+		if (done)
+			i += en + 1;
+		else
+			buf_add(b, s + i, 1);
+	}
+}
+
+static char *unescaped(struct arena *a, const char *s, size_t n)
+{
+	struct buf b = {0};
+	unescape(&b, s, n);
+	char *r = arena_strndup(a, buf_str(&b), b.len);
+	buf_free(&b);
+	return r;
+}
+
+static void tree_open(struct scan *sc, const char *name, size_t n, size_t off)
+{
+	struct tree *t = sc->arg;
+	struct arena *a = &t->c->tree;
+	t->st = grow(a, t->st, t->depth, &t->cap, sizeof *t->st);
+	struct open *o = &t->st[t->depth];
+	struct open *parent = t->depth ? &t->st[t->depth - 1] : NULL;
+	*o = (struct open){.name = name, .n = n};
+	if (t->depth < MAX_DEPTH && (!parent || parent->node)) {
+		o->node = arena_alloc(a, sizeof *o->node);
+		o->node->name = arena_strndup(a, name, n);
+		o->node->line = line_of(t->c, off);
+		o->node->text = "";
+		o->child = &o->node->child;
+		struct xnode ***at = parent ? &parent->child : &t->topnext;
+		**at = o->node;
+		*at = &o->node->next;
+	}
+	t->depth++;
+}
+
+static void tree_attr(struct scan *sc, const char *name, size_t nn, const char *value, size_t vn)
+{
+	struct tree *t = sc->arg;
+	struct xnode *x = t->depth ? t->st[t->depth - 1].node : NULL;
+	if (!x)
+		return;
+	if (nn >= 2 && (name[0] == '"' || name[0] == '\'')) {
+		name++;
+		nn -= 2;
+	}
+	if (vn >= 2 && (value[0] == '"' || value[0] == '\'')) {
+		value++;
+		vn -= 2;
+	}
+	struct xattr *at = arena_alloc(&t->c->tree, sizeof *at);
+	*at = (struct xattr){unescaped(&t->c->tree, name, nn), unescaped(&t->c->tree, value, vn), x->attrs};
+	x->attrs = at;  /* reversed; lookups by name do not care */
+}
+
+static void tree_pop(struct tree *t)
+{
+	struct open *o = &t->st[--t->depth];
+	if (o->node)
+		o->node->text = arena_strndup(&t->c->tree, buf_str(&o->text), o->text.len);
+	buf_free(&o->text);
+}
+
+static void tree_end(struct scan *sc, const char *name, size_t n, bool self)
+{
+	struct tree *t = sc->arg;
+	size_t k = t->depth;
+	while (k > 0 && !self && !(t->st[k - 1].n == n && memcmp(t->st[k - 1].name, name, n) == 0))
+		k--;
+	if (k == 0)
+		return;
+	while (t->depth >= k)
+		tree_pop(t);
+}
+
+static void tree_text(struct scan *sc, const char *s, size_t n, bool cdata)
+{
+	struct tree *t = sc->arg;
+	struct open *o = t->depth ? &t->st[t->depth - 1] : NULL;
+	if (!o || !o->node)
+		return;
+	if (cdata)
+		buf_add(&o->text, s, n);
+	else
+		unescape(&o->text, s, n);
+}
+
+/* The first top-level <supervisor>, else the first top-level element. */
+struct xnode *xml_scan_tree(struct rctx *c)
+{
+	struct tree t = {.c = c};
+	t.topnext = &t.top;
+	struct scan sc = {.s = c->text, .len = c->len, .arg = &t,
+			  .open = tree_open, .attr = tree_attr, .end = tree_end, .text = tree_text};
+	scan_run(&sc);
+	while (t.depth)
+		tree_pop(&t);
+	for (struct xnode *x = t.top; x; x = x->next)
+		if (strcmp(x->name, "supervisor") == 0)
+			return x;
+	return t.top;
 }

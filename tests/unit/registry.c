@@ -1054,8 +1054,29 @@ static void test_lenient_and_locate(void)
 	lenient_is("lenient2.xml", "<supervisor>\n<config><temp>run2</temp></config>\n<servers><oops></servers>\n", p,
 		   "... and in one that is not even well-formed XML");
 
+	/* An XML typo must not hide the run directory, however it is given. */
+	static const char vars[] = "<supervisor>\n<config><temp>SV::temp/run</temp></config>\n"
+				   "<servers><server id=\"a\"><description>x</descripton></server></servers>\n"
+				   "<variables><variable name=\"temp\">/srv/is</variable></variables>\n</supervisor>\n";
+	lenient_is("lenient-vars.xml", vars, "/srv/is/run", "... through <variables> after the typo");
+	setenv("SV_temp", "/var/is", 1);
+	lenient_is("lenient-vars.xml", vars, "/var/is/run", "... through SV_temp, which wins over <variables>");
+	unsetenv("SV_temp");
+	snprintf(p, sizeof p, "%s/a&b/c", tmpdir);
+	lenient_is("lenient-entity.xml", "<supervisor><config><temp>a&amp;b&#47;c</temp></config><oops></supervisor>\n", p,
+		   "... with entities decoded as mini-XML does");
+	snprintf(p, sizeof p, getuid() == 0 ? "/run/imageserving" : "/tmp/imageserving-%u", (unsigned)getuid());
+	lenient_is("lenient-comment.xml", "<supervisor>\n<!-- <config><temp>/old</temp></config> -->\n"
+		   "<config><log>-</log></config><servers></oops></servers></supervisor>\n", p,
+		   "... and without <temp> (one in a comment does not count), the default");
 	struct diag ld = {0};
 	char *rd;
+	put("lenient-undef.xml", "<supervisor><config><temp>SV::nowhere</temp></config><oops></supervisor>\n");
+	rd = registry_rundir_find(tpath("lenient-undef.xml"), &ld);
+	ok(!rd && strstr(buf_str(&ld.text), "undefined variable SV::nowhere"),
+	   "a <temp> with an undefined variable: no run directory, and the reason");
+	free(rd);
+	diag_free(&ld);
 	setenv("IMAGESERVING_RUNDIR", "/run/is-override", 1);
 	rd = registry_rundir_find(tpath("does-not-exist.xml"), &ld);
 	is_str(rd, "/run/is-override", "an absolute IMAGESERVING_RUNDIR needs no registry at all");
