@@ -2,9 +2,10 @@
 # Paths the registry code decides (SPEC §3): a registry named relatively is
 # still found after the daemon's chdir("/"), so reload works; a relative
 # $IMAGESERVING_RUNDIR is refused (it would mean another directory in each
-# working directory).
+# working directory); the default run directory depends on the uid alone,
+# never on $XDG_RUNTIME_DIR.
 . "$(dirname "$0")/lib.sh"
-plan 18
+plan 21
 
 cd "$T" || exit 1
 reg_write <<EOF
@@ -55,4 +56,27 @@ for verb in check start stop status; do
 done
 ok $([ ! -e "$T/elsewhere/rel" ]; echo $?) "no run directory was made relative to the caller"
 
+# ---- the default run directory ----
+cat >"$T/notemp.xml" <<EOF
+<supervisor><servers><server id="a"><executable>/bin/true</executable></server></servers></supervisor>
+EOF
+rundir_of() { sed -n 's/^run dir: *//p'; }
+if [ "$(id -u)" = 0 ]; then
+	out=$(XDG_RUNTIME_DIR=$T/xdg "$BIN" -c "$T/notemp.xml" check 2>/dev/null | rundir_of)
+	is "$out" /run/imageserving "root: /run/imageserving, even with XDG_RUNTIME_DIR set"
+else
+	skip "root's default needs root"
+fi
+if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1 && command -v setpriv >/dev/null; then
+	chmod 755 "$T"
+	nobody="setpriv --reuid=$(id -u nobody) --regid=$(id -g nobody) --clear-groups"
+	want=/tmp/imageserving-$(id -u nobody)
+	out=$(env XDG_RUNTIME_DIR="$T/xdg" $nobody "$BIN" -c "$T/notemp.xml" check 2>/dev/null | rundir_of)
+	is "$out" "$want" "another user, login shell (XDG_RUNTIME_DIR set): $want"
+	out=$(env -u XDG_RUNTIME_DIR $nobody "$BIN" -c "$T/notemp.xml" check 2>/dev/null | rundir_of)
+	is "$out" "$want" "the same user from cron (no XDG_RUNTIME_DIR): the same directory"
+else
+	skip "another user's default needs root, a nobody user and setpriv"
+	skip "another user's default needs root, a nobody user and setpriv"
+fi
 done_testing

@@ -23,10 +23,12 @@ bool rundir_overridden(void)
 }
 
 /* The run directory: $IMAGESERVING_RUNDIR, else <temp> (temp, relative to
- * the registry), else a default. Every client must find the daemon's,
- * whatever shell, cron job or init system it runs from, so the override must
- * be absolute (a relative one means another directory in each working
- * directory). Returns NULL, reported, when it cannot be known. */
+ * the registry), else a default from the uid alone. Every client must find
+ * the daemon's, whatever shell, cron job or init system it runs from, so
+ * the override must be absolute (a relative one means another directory in
+ * each working directory) and the default never comes from the caller's
+ * environment ($XDG_RUNTIME_DIR is set in a login shell, not under cron).
+ * Returns NULL, reported, when it cannot be known. */
 const char *rundir_resolve(struct rctx *c, const struct xnode *temp)
 {
 	const char *env = getenv("IMAGESERVING_RUNDIR");
@@ -43,11 +45,8 @@ const char *rundir_resolve(struct rctx *c, const struct xnode *temp)
 	}
 	if (temp)
 		return t && *t && strcmp(t, "-") != 0 ? reg_path(c, t) : NULL;
-	const char *x = getenv("XDG_RUNTIME_DIR");
 	if (getuid() == 0)
 		return "/run/imageserving";
-	if (x && x[0] == '/')
-		return arena_printf(c->a, "%s/imageserving", x);
 	return arena_printf(c->a, "/tmp/imageserving-%u", (unsigned)getuid());
 }
 

@@ -538,14 +538,19 @@ static void test_defaults(void)
 	is_num(r->stats_interval, 0, "default tracestatsinterval 0");
 	is_num(r->shutdown_timeout, 0, "default shutdownTimeout 0");
 	char want[3 * PATH_MAX];
-	const char *x = getenv("XDG_RUNTIME_DIR");
 	if (getuid() == 0)
 		snprintf(want, sizeof want, "/run/imageserving");
-	else if (x && x[0] == '/')
-		snprintf(want, sizeof want, "%s/imageserving", x);
 	else
 		snprintf(want, sizeof want, "/tmp/imageserving-%u", (unsigned)getuid());
-	is_str(r->rundir, want, "default run directory without <temp>");
+	is_str(r->rundir, want, "default run directory without <temp>: from the uid alone");
+	registry_free(r);
+	setenv("XDG_RUNTIME_DIR", tmpdir, 1);
+	r = good("defaults-xdg.xml",
+		"<supervisor>\n"
+		"  <servers><server id=\"a\"><executable>/bin/true</executable></server></servers>\n"
+		"</supervisor>\n");
+	is_str(r ? r->rundir : NULL, want, "... never from $XDG_RUNTIME_DIR");
+	unsetenv("XDG_RUNTIME_DIR");
 	is_str(r ? r->path : NULL, path, "path is the registry's absolute path");
 	is_str(r ? r->dir : NULL, tmpdir, "dir is the registry's directory");
 	registry_free(r);
