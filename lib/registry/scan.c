@@ -201,9 +201,8 @@ long xml_attrs_over(const char *s, size_t len, unsigned max)
 
 /* ---- a best-effort tree ---- */
 
-/* Open elements, innermost last. Close tags that match nothing are ignored
- * and a close tag closes whatever was left open inside it, so that one typo
- * does not hide the rest of the file. Only MAX_DEPTH levels get nodes. */
+/* Open elements, innermost last. A typo in a close tag must not hide the
+ * rest of the file (see tree_end). Only MAX_DEPTH levels get nodes. */
 struct open {
 	const char *name;
 	size_t n;
@@ -311,13 +310,16 @@ static void tree_pop(struct tree *t)
 	buf_free(&o->text);
 }
 
+/* A close tag closes the innermost open element of its name and whatever
+ * was left open inside it. Only the innermost 64 are searched, so that a
+ * flood of stray close tags under deep nesting stays linear. */
 static void tree_end(struct scan *sc, const char *name, size_t n, bool self)
 {
 	struct tree *t = sc->arg;
-	size_t k = t->depth;
-	while (k > 0 && !self && !(t->st[k - 1].n == n && memcmp(t->st[k - 1].name, name, n) == 0))
+	size_t k = t->depth, low = t->depth > 64 ? t->depth - 64 : 0;
+	while (k > low && !self && !(t->st[k - 1].n == n && memcmp(t->st[k - 1].name, name, n) == 0))
 		k--;
-	if (k == 0)
+	if (k == low)
 		return;
 	while (t->depth >= k)
 		tree_pop(t);

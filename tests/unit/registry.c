@@ -1074,6 +1074,17 @@ static void test_lenient_and_locate(void)
 	lenient_is("lenient-comment.xml", "<supervisor>\n<!-- <config><temp>/old</temp></config> -->\n"
 		   "<config><log>-</log></config><servers></oops></servers></supervisor>\n", p,
 		   "... and without <temp> (one in a comment does not count), the default");
+	/* Deep nesting and a flood of stray close tags: still prompt. */
+	struct buf deep = {0};
+	buf_puts(&deep, "<supervisor><config><temp>/deep</temp></config>\n");
+	for (int i = 0; i < 150000; i++)
+		buf_puts(&deep, "<x>");
+	for (int i = 0; i < 100000; i++)
+		buf_puts(&deep, "</y>");
+	int64_t t0 = mono_ns();
+	lenient_is("lenient-deep.xml", buf_str(&deep), "/deep", "... in a deep file full of stray close tags");
+	ok(mono_ns() - t0 < 2000000000, "... promptly (%lld ms)", (long long)((mono_ns() - t0) / 1000000));
+	buf_free(&deep);
 	struct diag ld = {0};
 	char *rd;
 	put("lenient-undef.xml", "<supervisor><config><temp>SV::nowhere</temp></config><oops></supervisor>\n");
