@@ -19,27 +19,6 @@ const char check_usage[] =
 	"Every error is reported as FILE:LINE: message.\n"
 	"Exit: 0 valid, 2 usage, 6 registry invalid.\n";
 
-/* Quote a word so that the printed argv can be pasted into a shell. */
-static void put_word(const char *w)
-{
-	bool plain = *w != 0;
-	for (const char *p = w; *p; p++)
-		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+@%", *p))
-			plain = false;
-	if (plain) {
-		fputs(w, stdout);
-		return;
-	}
-	putchar('\'');
-	for (const char *p = w; *p; p++) {
-		if (*p == '\'')
-			fputs("'\\''", stdout);
-		else
-			putchar(*p);
-	}
-	putchar('\'');
-}
-
 /* The executable may appear later (a mounted volume), so a missing one is
  * only a warning. Bare names are looked up in PATH. */
 static void check_exec(const char *file, const struct server *s, unsigned *warnings)
@@ -71,28 +50,18 @@ static void check_exec(const char *file, const struct server *s, unsigned *warni
 	}
 }
 
-static void print_health(const struct health *h)
+/* One line per row of the registry's settings table, so that a new setting
+ * shows up here without a change to this file. */
+static void print_settings(const struct server *s)
 {
-	switch (h->kind) {
-	case HEALTH_NONE:
-		puts("none");
-		return;
-	case HEALTH_TCP:
-		printf("tcp connect %s:%u", h->host, h->port);
-		break;
-	case HEALTH_HTTP:
-		printf("http GET %s expecting %u", h->url, h->status);
-		break;
-	case HEALTH_EXEC:
-		fputs("exec", stdout);
-		for (size_t i = 0; h->argv[i]; i++) {
-			putchar(' ');
-			put_word(h->argv[i]);
-		}
-		break;
+	struct buf text = {0};
+	const char *label;
+	for (size_t i = 0; server_setting(i, s, &label, &text); i++) {
+		if (label)
+			printf("    %s:%*s%s\n", label, (int)(17 - strlen(label)), "", buf_str(&text));
+		text.len = 0;
 	}
-	printf("; every %u s, timeout %u s, restart after %u failures, grace %u s\n", h->interval, h->timeout,
-	       h->failures, h->start_period);
+	buf_free(&text);
 }
 
 static void print_plan(const struct registry *r)
@@ -132,37 +101,8 @@ static void print_plan(const struct registry *r)
 			printf("  %s", s->id);
 			if (*s->description)
 				printf("  %s", s->description);
-			printf("\n    argv:      ");
-			for (size_t k = 0; k < s->argc; k++) {
-				if (k)
-					putchar(' ');
-				put_word(s->argv[k]);
-			}
-			printf("\n    env:       ");
-			if (!s->nenv)
-				fputs("(inherited only)", stdout);
-			for (size_t k = 0; k < s->nenv; k++) {
-				if (k)
-					putchar(' ');
-				printf("%s=", s->env[k].name);
-				put_word(s->env[k].value);
-			}
-			printf("\n    directory: %s\n", s->workdir ? s->workdir : r->dir);
-			printf("    user:      %s, group: %s\n", s->user ? s->user : "(unchanged)",
-			       s->group ? s->group : (s->user ? "(the user's)" : "(unchanged)"));
-			printf("    stdout:    %s\n", strcmp(s->stdout_path, "-") ? s->stdout_path : "(supervisor's)");
-			printf("    stderr:    %s\n", strcmp(s->stderr_path, "-") ? s->stderr_path : "(supervisor's)");
-			printf("    start:     delay %u s\n", s->start_delay);
-			printf("    stop:      %s, then KILL after %u s\n", signal_name(s->stop_signal), s->stop_timeout);
-			printf("    restart:   %s; backoff up to %u s, reset after %u s up; ",
-			       restart_policy_name(s->restart), s->restart_delay_max, s->min_uptime);
-			if (s->max_restarts)
-				printf("fatal after %u quick deaths in a row\n", s->max_restarts);
-			else
-				printf("never gives up\n");
-			printf("    essential: %s\n", s->essential ? "yes (fatal stops everything)" : "no");
-			printf("    health:    ");
-			print_health(&s->health);
+			putchar('\n');
+			print_settings(s);
 		}
 	}
 	printf("\n%zu server%s in %zu priority group%s: registry OK\n", r->nservers, r->nservers == 1 ? "" : "s",

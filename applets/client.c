@@ -599,7 +599,10 @@ int client_main(int argc, char **argv)
 		rc = do_start(&c);
 		goto out;
 	}
-	c.rundir = registry_rundir_lenient(c.registry);
+	struct diag rd = {0};
+	c.rundir = registry_rundir_find(c.registry, &rd);
+	fputs(c.rundir ? "" : buf_str(&rd.text), stderr);
+	diag_free(&rd);
 	if (!c.rundir) {
 		int e = errno;
 		if (access(c.registry, F_OK) != 0 && c.from_default) {

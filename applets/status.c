@@ -76,7 +76,10 @@ int status_main(int argc, char **argv)
 	}
 	int rc = EX_OK;
 	char *registry = registry_locate(o.registry);
-	char *rundir = registry_rundir_lenient(registry);
+	struct diag rd = {0};
+	char *rundir = registry_rundir_find(registry, &rd);
+	fputs(rundir ? "" : buf_str(&rd.text), stderr);
+	diag_free(&rd);
 	struct st_file st = {0};
 	struct report rep = {0};
 	char why[512];

@@ -1,5 +1,6 @@
 /* registry.h: SupervisorRegistry.xml loaded into plain structs (SPEC §4).
- * Only registry.c sees mini-XML; everything else uses these types. */
+ * Implemented in lib/registry/ (only its xml.c sees mini-XML); everything
+ * else uses these types. */
 #ifndef IS_REGISTRY_H
 #define IS_REGISTRY_H
 
@@ -84,20 +85,33 @@ struct registry *registry_load(const char *path, struct diag *d);
 void registry_free(struct registry *r);
 void diag_free(struct diag *d);
 
-/* Find the run directory even when the registry no longer validates, so that
- * status and stop keep working. Returns an xmalloc'd path or NULL. */
+/* Find the run directory even when the registry no longer validates (an XML
+ * typo included), so that status and stop keep working: $IMAGESERVING_RUNDIR
+ * (which must be absolute), else <config><temp> with its variables, else the
+ * default from the uid (SPEC §3). Returns an xmalloc'd absolute path, or NULL
+ * with the reason in d. */
+char *registry_rundir_find(const char *path, struct diag *d);
+/* The same without the reason. */
 char *registry_rundir_lenient(const char *path);
 
-/* Whether two servers would run the same process (argv, environment,
- * directory, credentials, output files). */
+/* Whether two servers would run the same process: every setting the table
+ * marks as defining it (argv, environment, directory, credentials, output
+ * files) is equal. */
 bool server_same_process(const struct server *a, const struct server *b);
+
+/* The settings table, one row per element of a server (for a plan): row i's
+ * label (NULL if it is not shown on a line of its own) and its value for s
+ * appended to text as one line. False past the last row. */
+bool server_setting(size_t i, const struct server *s, const char **label, struct buf *text);
+const char *server_setting_element(size_t i);  /* row i's element; NULL past the last */
+bool server_setting_process(size_t i);         /* whether it defines the process */
 
 const char *trace_level_name(enum trace_level l);
 const char *restart_policy_name(enum restart_policy p);
 
 /* Where the registry is: -c FILE, else $IMAGESERVING_REGISTRY, else
  * conf/SupervisorRegistry.xml under the install root (SPEC §3).
- * Returns an xmalloc'd path. */
+ * Returns an xmalloc'd path, made absolute against the current directory. */
 char *registry_locate(const char *opt_c);
 
 #endif

@@ -372,8 +372,12 @@ int read_file(const char *path, size_t max, char **out, size_t *len)
 	if (fd < 0)
 		return -errno;
 	struct stat st;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		int e = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+	int e = 0;
+	if (fstat(fd, &st) != 0)
+		e = errno;  /* st is undefined then: never look at it */
+	else if (!S_ISREG(st.st_mode))
+		e = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+	if (e) {
 		close(fd);
 		return -e;
 	}
@@ -393,7 +397,7 @@ int read_file(const char *path, size_t max, char **out, size_t *len)
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
-			int e = errno;
+			e = errno;
 			free(p);
 			close(fd);
 			return -e;

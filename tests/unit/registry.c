@@ -1,4 +1,4 @@
-/* registry.c: unit tests of the registry loader (lib/registry.c), printing TAP.
+/* registry.c: unit tests of the registry loader (lib/registry/), printing TAP.
  * Each case writes a small registry into a temporary directory, loads it with
  * registry_load and checks the resolved structs or the located diagnostics. */
 #include <errno.h>
@@ -113,12 +113,12 @@ static struct registry *good(const char *name, const char *xml)
 	return r;
 }
 
-/* Whether the last load's messages hold a line "PATH:LINE: ..." that
- * contains want after the location. */
+/* Whether the last load's messages hold a line "PATH:LINE: ..." (line 0:
+ * "PATH: ...") that contains want after the location. */
 static bool has_msg(int line, const char *want)
 {
 	char prefix[PATH_MAX + 100];
-	int n = snprintf(prefix, sizeof prefix, "%s:%d: ", path, line);
+	int n = line ? snprintf(prefix, sizeof prefix, "%s:%d: ", path, line) : snprintf(prefix, sizeof prefix, "%s: ", path);
 	for (const char *p = buf_str(&d.text); *p;) {
 		const char *nl = strchr(p, '\n');
 		size_t len = nl ? (size_t)(nl - p) : strlen(p);
@@ -538,16 +538,21 @@ static void test_defaults(void)
 	is_num(r->stats_interval, 0, "default tracestatsinterval 0");
 	is_num(r->shutdown_timeout, 0, "default shutdownTimeout 0");
 	char want[3 * PATH_MAX];
-	const char *x = getenv("XDG_RUNTIME_DIR");
 	if (getuid() == 0)
 		snprintf(want, sizeof want, "/run/imageserving");
-	else if (x && x[0] == '/')
-		snprintf(want, sizeof want, "%s/imageserving", x);
 	else
 		snprintf(want, sizeof want, "/tmp/imageserving-%u", (unsigned)getuid());
-	is_str(r->rundir, want, "default run directory without <temp>");
-	is_str(r->path, path, "path is the registry's absolute path");
-	is_str(r->dir, tmpdir, "dir is the registry's directory");
+	is_str(r->rundir, want, "default run directory without <temp>: from the uid alone");
+	registry_free(r);
+	setenv("XDG_RUNTIME_DIR", tmpdir, 1);
+	r = good("defaults-xdg.xml",
+		"<supervisor>\n"
+		"  <servers><server id=\"a\"><executable>/bin/true</executable></server></servers>\n"
+		"</supervisor>\n");
+	is_str(r ? r->rundir : NULL, want, "... never from $XDG_RUNTIME_DIR");
+	unsetenv("XDG_RUNTIME_DIR");
+	is_str(r ? r->path : NULL, path, "path is the registry's absolute path");
+	is_str(r ? r->dir : NULL, tmpdir, "dir is the registry's directory");
 	registry_free(r);
 
 	r = good("config.xml",
@@ -1034,27 +1039,94 @@ static void test_deep(void)
 	buf_free(&b);
 }
 
+/* registry_rundir_lenient on xml (written to name) gives want. */
+static void lenient_is(const char *name, const char *xml, const char *want, const char *what)
+{
+	put(name, xml);
+	char *rd = registry_rundir_lenient(tpath(name));
+	is_str(rd, want, what);
+	free(rd);
+}
+
 static void test_lenient_and_locate(void)
 {
 	char p[3 * PATH_MAX];
 	unsetenv("IMAGESERVING_RUNDIR");
-	put("lenient.xml", "<supervisor>\n<config><temp>run-here</temp></config>\n<servers><server/></servers>\n</supervisor>\n");
-	char *rd = registry_rundir_lenient(tpath("lenient.xml"));
 	snprintf(p, sizeof p, "%s/run-here", tmpdir);
-	is_str(rd, p, "the run directory is found in a registry that does not validate");
-	free(rd);
-	put("lenient2.xml", "<supervisor>\n<config><temp>run2</temp></config>\n<servers><oops></servers>\n");
-	rd = registry_rundir_lenient(tpath("lenient2.xml"));
+	lenient_is("lenient.xml", "<supervisor>\n<config><temp>run-here</temp></config>\n<servers><server/></servers>\n"
+		   "</supervisor>\n", p, "the run directory is found in a registry that does not validate");
 	snprintf(p, sizeof p, "%s/run2", tmpdir);
-	is_str(rd, p, "... and in one that is not even well-formed XML");
-	free(rd);
+	lenient_is("lenient2.xml", "<supervisor>\n<config><temp>run2</temp></config>\n<servers><oops></servers>\n", p,
+		   "... and in one that is not even well-formed XML");
 
-	char *l = registry_locate("x.xml");
-	is_str(l, "x.xml", "registry_locate: -c wins");
+	/* An XML typo must not hide the run directory, however it is given. */
+	static const char vars[] = "<supervisor>\n<config><temp>SV::temp/run</temp></config>\n"
+				   "<servers><server id=\"a\"><description>x</descripton></server></servers>\n"
+				   "<variables><variable name=\"temp\">/srv/is</variable></variables>\n</supervisor>\n";
+	lenient_is("lenient-vars.xml", vars, "/srv/is/run", "... through <variables> after the typo");
+	setenv("SV_temp", "/var/is", 1);
+	lenient_is("lenient-vars.xml", vars, "/var/is/run", "... through SV_temp, which wins over <variables>");
+	unsetenv("SV_temp");
+	snprintf(p, sizeof p, "%s/a&b/c", tmpdir);
+	lenient_is("lenient-entity.xml", "<supervisor><config><temp>a&amp;b&#47;c</temp></config><oops></supervisor>\n", p,
+		   "... with entities decoded as mini-XML does");
+	snprintf(p, sizeof p, getuid() == 0 ? "/run/imageserving" : "/tmp/imageserving-%u", (unsigned)getuid());
+	lenient_is("lenient-comment.xml", "<supervisor>\n<!-- <config><temp>/old</temp></config> -->\n"
+		   "<config><log>-</log></config><servers></oops></servers></supervisor>\n", p,
+		   "... and without <temp> (one in a comment does not count), the default");
+	/* Deep nesting and a flood of stray close tags: still prompt. */
+	struct buf deep = {0};
+	buf_puts(&deep, "<supervisor><config><temp>/deep</temp></config>\n");
+	for (int i = 0; i < 150000; i++)
+		buf_puts(&deep, "<x>");
+	for (int i = 0; i < 100000; i++)
+		buf_puts(&deep, "</y>");
+	int64_t t0 = mono_ns();
+	lenient_is("lenient-deep.xml", buf_str(&deep), "/deep", "... in a deep file full of stray close tags");
+	ok(mono_ns() - t0 < 2000000000, "... promptly (%lld ms)", (long long)((mono_ns() - t0) / 1000000));
+	buf_free(&deep);
+	struct diag ld = {0};
+	char *rd;
+	put("lenient-undef.xml", "<supervisor><config><temp>SV::nowhere</temp></config><oops></supervisor>\n");
+	rd = registry_rundir_find(tpath("lenient-undef.xml"), &ld);
+	ok(!rd && strstr(buf_str(&ld.text), "undefined variable SV::nowhere"),
+	   "a <temp> with an undefined variable: no run directory, and the reason");
+	free(rd);
+	diag_free(&ld);
+	setenv("IMAGESERVING_RUNDIR", "/run/is-override", 1);
+	rd = registry_rundir_find(tpath("does-not-exist.xml"), &ld);
+	is_str(rd, "/run/is-override", "an absolute IMAGESERVING_RUNDIR needs no registry at all");
+	free(rd);
+	diag_free(&ld);
+	setenv("IMAGESERVING_RUNDIR", "run", 1);
+	rd = registry_rundir_find(tpath("lenient.xml"), &ld);
+	ok(!rd && strstr(buf_str(&ld.text), "IMAGESERVING_RUNDIR must be an absolute path: run"),
+	   "a relative IMAGESERVING_RUNDIR is refused, with the reason");
+	free(rd);
+	diag_free(&ld);
+	struct registry *r = load("rundir-rel.xml", "<supervisor>" TRUE_SERVER "</supervisor>\n");
+	ok(!r && has_msg(0, "IMAGESERVING_RUNDIR must be an absolute path: run"), "... and by the loader");
+	registry_free(r);
+	unsetenv("IMAGESERVING_RUNDIR");
+
+	char cwd[PATH_MAX];
+	if (!getcwd(cwd, sizeof cwd))
+		cwd[0] = 0;
+	char *l = registry_locate("/etc/x.xml");
+	is_str(l, "/etc/x.xml", "registry_locate: -c wins");
+	free(l);
+	l = registry_locate("x.xml");
+	snprintf(p, sizeof p, "%s/x.xml", cwd);
+	is_str(l, p, "registry_locate: a relative -c is made absolute against the working directory");
 	free(l);
 	setenv("IMAGESERVING_REGISTRY", "/etc/is.xml", 1);
 	l = registry_locate(NULL);
 	is_str(l, "/etc/is.xml", "registry_locate: then $IMAGESERVING_REGISTRY");
+	free(l);
+	setenv("IMAGESERVING_REGISTRY", "conf/../is.xml", 1);
+	l = registry_locate(NULL);
+	snprintf(p, sizeof p, "%s/is.xml", cwd);
+	is_str(l, p, "... made absolute too");
 	free(l);
 	unsetenv("IMAGESERVING_REGISTRY");
 	setenv("IMAGESERVING_ROOT", "/opt/is", 1);
@@ -1062,6 +1134,115 @@ static void test_lenient_and_locate(void)
 	is_str(l, "/opt/is/conf/SupervisorRegistry.xml", "registry_locate: then $IMAGESERVING_ROOT/conf/SupervisorRegistry.xml");
 	free(l);
 	unsetenv("IMAGESERVING_ROOT");
+}
+
+/* The settings table (lib/registry/fields.c): every row is known to this
+ * test, shown or hidden in the plan on purpose, and decides "same process?"
+ * exactly as it says: two servers that differ in that one element only are
+ * the same process unless the row defines the process. */
+static void test_table(void)
+{
+	static const struct {
+		const char *element, *xml;
+	} sample[] = {
+		{"description", "<description>other</description>"},
+		{"executable", "<executable>/bin/y</executable>"},
+		{"arguments", "<arguments><argument>1</argument></arguments>"},
+		{"environment", "<environment><variable name=\"E\">1</variable></environment>"},
+		{"workingDirectory", "<workingDirectory>/w</workingDirectory>"},
+		{"user", "<user>nobody</user>"},
+		{"group", "<group>nogroup</group>"},
+		{"stdout", "<stdout>/tmp/o</stdout>"},
+		{"stderr", "<stderr>/tmp/e</stderr>"},
+		{"startPriority", "<startPriority>5</startPriority>"},
+		{"startDelay", "<startDelay>3</startDelay>"},
+		{"stopSignal", "<stopSignal>INT</stopSignal>"},
+		{"stopTimeout", "<stopTimeout>3</stopTimeout>"},
+		{"restartPolicy", "<restartPolicy>never</restartPolicy>"},
+		{"minUptime", "<minUptime>3</minUptime>"},
+		{"restartDelayMax", "<restartDelayMax>3</restartDelayMax>"},
+		{"maxRestarts", "<maxRestarts>3</maxRestarts>"},
+		{"essential", "<essential>true</essential>"},
+		{"healthCheck", "<healthCheck><tcp port=\"1\"/></healthCheck>"},
+	};
+	size_t rows = 0;
+	for (const char *e; (e = server_setting_element(rows)); rows++) {
+		size_t k = 0;
+		while (k < sizeof sample / sizeof sample[0] && strcmp(sample[k].element, e) != 0)
+			k++;
+		if (!ok(k < sizeof sample / sizeof sample[0], "table row <%s> has a sample in this test", e))
+			continue;
+		struct buf b = {0};
+		buf_printf(&b, "<supervisor><servers>\n<server id=\"base\"><executable>/bin/x</executable></server>\n"
+			       "<server id=\"v\"><executable>/bin/x</executable>%s</server>\n</servers></supervisor>\n",
+			   sample[k].xml);
+		struct registry *r = load("table.xml", buf_str(&b));
+		buf_free(&b);
+		const struct server *base = server(r, "base"), *v = server(r, "v");
+		bool process = server_setting_process(rows);
+		if (!ok(base && v && server_same_process(base, v) == !process && server_same_process(v, base) == !process,
+			"<%s> %s the process", e, process ? "defines" : "does not define"))
+			diag("%s", buf_str(&d.text));
+		registry_free(r);
+	}
+	is_num((long long)rows, (long long)(sizeof sample / sizeof sample[0]), "the table has one row per sample");
+
+	struct registry *r = good("plan.xml", "<supervisor>" TRUE_SERVER "</supervisor>\n");
+	const struct server *s = server(r, "t");
+	struct buf shown = {0}, text = {0};
+	const char *label;
+	for (size_t i = 0; s && server_setting(i, s, &label, &text); i++) {
+		if (label)
+			buf_printf(&shown, "%s=%s;", label, buf_str(&text));
+		text.len = 0;
+	}
+	is_str(buf_str(&shown),
+	       "argv=/bin/true;environment=(none added);workingDirectory=(the registry's directory);user=(unchanged);"
+	       "group=(the user's, or unchanged);stdout=- (the supervisor's own);stderr=- (the supervisor's own);"
+	       "startPriority=1;startDelay=0 s;stopSignal=TERM;stopTimeout=10 s;restartPolicy=always;minUptime=10 s;"
+	       "restartDelayMax=60 s;maxRestarts=0 (never give up);essential=no;healthCheck=none;",
+	       "the plan: one line per row, with the defaults (description and executable shown elsewhere)");
+	buf_free(&shown);
+	buf_free(&text);
+	registry_free(r);
+}
+
+/* Only '=' inside a tag's markup counts towards the attribute limit. */
+static void test_attribute_count(void)
+{
+	struct buf b = {0}, eq = {0};
+	for (int i = 0; i < 300; i++)
+		buf_puts(&eq, "=");
+	buf_printf(&b, "<?pi %s?>\n<!-- %s -->\n<supervisor>\n<servers><server id=\"a\">"
+		       "<executable>/bin/true</executable>\n<arguments><argument>%s</argument>"
+		       "<argument><![CDATA[%s]]></argument></arguments>\n<description v=\"%s\">%s</description>"
+		       "</server></servers>\n</supervisor>\n",
+		   buf_str(&eq), buf_str(&eq), buf_str(&eq), buf_str(&eq), buf_str(&eq), buf_str(&eq));
+	struct registry *r = good("equals.xml", buf_str(&b));
+	registry_free(r);
+	b.len = 0;
+	buf_puts(&b, "<supervisor>\n" TRUE_SERVER "<x\n");
+	for (int i = 0; i < 257; i++)
+		buf_printf(&b, " a%d=\"%s\"", i, i % 2 ? ">" : "'");
+	buf_puts(&b, "/>\n</supervisor>\n");
+	bad("attrs-257.xml", buf_str(&b), 3, "an element with more than 256 attributes");
+	b.len = 0;
+	buf_puts(&b, "<supervisor>\n" TRUE_SERVER "<x\n");
+	for (int i = 0; i < 256; i++)
+		buf_printf(&b, " a%d=v", i);
+	buf_puts(&b, "/>\n</supervisor>\n");
+	r = good("attrs-256.xml", buf_str(&b));
+	registry_free(r);
+	/* "a=b\"c" is an unquoted value holding a quote for mini-XML: the
+	 * attributes after it count. */
+	b.len = 0;
+	buf_puts(&b, "<supervisor>\n" TRUE_SERVER "<x q=b\"c\n");
+	for (int i = 0; i < 256; i++)
+		buf_printf(&b, " a%d=\"v\"", i);
+	buf_puts(&b, "/>\n</supervisor>\n");
+	bad("attrs-quote-in-value.xml", buf_str(&b), 3, "an element with more than 256 attributes");
+	buf_free(&b);
+	buf_free(&eq);
 }
 
 static void cleanup(void)
@@ -1099,6 +1280,8 @@ int main(void)
 	test_rejections();
 	test_deep();
 	test_lenient_and_locate();
+	test_table();
+	test_attribute_count();
 
 	diag_free(&d);
 	printf("1..%d\n", tests);
