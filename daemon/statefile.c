@@ -32,14 +32,9 @@ static void fill_server(struct st_server *s, const struct svc *v, unsigned index
 	snprintf(s->description, sizeof s->description, "%s", v->want->description);
 }
 
-/* The daemon's state as the schema has it; f->servers grows as needed
- * (*cap: its capacity). */
-void state_fill(struct st_file *f, size_t *cap)
+/* The supervisor's part of the state as the schema has it. */
+static void fill_head(struct st_file *f)
 {
-	if (*cap < D.nsvc + 1) {
-		*cap = D.nsvc * 2 + 1;
-		f->servers = xrealloc(f->servers, *cap * sizeof *f->servers);
-	}
 	f->pid = getpid();
 	f->pidns = (int64_t)D.pidns;
 	f->start_boot_ns = D.start_boot;
@@ -54,19 +49,35 @@ void state_fill(struct st_file *f, size_t *cap)
 	snprintf(f->rundir, sizeof f->rundir, "%s", D.rundir);
 	snprintf(f->endpoint, sizeof f->endpoint, "%s", D.endpoint);
 	f->n = D.nsvc;
+}
+
+/* The whole state with an array of servers (for the endpoint's /status;
+ * f->servers grows as needed, *cap its capacity). */
+void state_fill(struct st_file *f, size_t *cap)
+{
+	if (*cap < D.nsvc + 1) {
+		*cap = D.nsvc * 2 + 1;
+		f->servers = xrealloc(f->servers, *cap * sizeof *f->servers);
+	}
+	fill_head(f);
 	for (size_t i = 0; i < D.nsvc; i++)
 		fill_server(&f->servers[i], D.svcs[i], (unsigned)i);
 }
 
+/* Written line by line: no array of every server's record is kept. */
 void state_write(void)
 {
 	static struct buf b;
 	static struct st_file f;
-	static size_t cap;
+	struct st_server s;
 	b.len = 0;
 	D.serial++;
-	state_fill(&f, &cap);
-	state_format(&b, &f);
+	fill_head(&f);
+	state_format_head(&b, &f);
+	for (size_t i = 0; i < D.nsvc; i++) {
+		fill_server(&s, D.svcs[i], (unsigned)i);
+		state_format_server(&b, &s);
+	}
 	int e = file_replace(D.rundir, STATE_FILE, buf_str(&b), b.len);
 	if (e < 0) {
 		/* Stays dirty; tried again in a second (a deadline, not a loop). */

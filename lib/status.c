@@ -124,14 +124,24 @@ static void put_header(struct buf *b, const char *kind, const struct column *col
 	buf_add(b, "\n", 1);
 }
 
-void state_format(struct buf *b, const struct st_file *f)
+void state_format_head(struct buf *b, const struct st_file *f)
 {
 	buf_puts(b, STATE_MAGIC "\n");
 	put_header(b, "supervisor", sup_cols, NCOLS(sup_cols));
 	put_row(b, "supervisor", sup_cols, NCOLS(sup_cols), f);
 	put_header(b, "server", srv_cols, NCOLS(srv_cols));
+}
+
+void state_format_server(struct buf *b, const struct st_server *s)
+{
+	put_row(b, "server", srv_cols, NCOLS(srv_cols), s);
+}
+
+void state_format(struct buf *b, const struct st_file *f)
+{
+	state_format_head(b, f);
 	for (size_t i = 0; i < f->n; i++)
-		put_row(b, "server", srv_cols, NCOLS(srv_cols), &f->servers[i]);
+		state_format_server(b, &f->servers[i]);
 }
 
 /* Split a line on tabs, keeping empty fields. */

@@ -72,6 +72,10 @@ struct st_file {
  * per server. Fields are tab-separated; tabs and newlines in strings become
  * spaces. Readers map columns by the header names, so columns may be added. */
 void state_format(struct buf *b, const struct st_file *f);
+/* The same in pieces, for a writer that has no array of servers: the head
+ * (f->servers unused), then each server's line. */
+void state_format_head(struct buf *b, const struct st_file *f);
+void state_format_server(struct buf *b, const struct st_server *s);
 
 /* Parse text (modified in place). 0, or -EINVAL if it is not a state file. */
 int state_parse(char *text, struct st_file *f);
