@@ -31,6 +31,7 @@ static const struct applet applets[] = {
 	{"check", check_main, check_usage},
 	{"supervisor", supervisor_main, supervisor_usage},
 	{"complete", complete_main, complete_usage},
+	{"probe", probe_main, probe_usage},
 };
 
 /* Link names that select an applet by themselves. */
@@ -59,6 +60,7 @@ static const char main_usage[] =
 	"  check                validate the registry and print the resolved plan\n"
 	"  supervisor [-f]      run the supervisor daemon (-f: in the foreground)\n"
 	"  complete ids         the registry's server ids, for shell completion\n"
+	"  probe [PATH]         ask the status endpoint (container and Kubernetes probes)\n"
 	"\n"
 	"Options (before or after the verb):\n"
 	"  -c FILE              the registry (default: $IMAGESERVING_REGISTRY, else\n"

@@ -22,4 +22,7 @@ extern const char client_usage[];
 int complete_main(int argc, char **argv);  /* server ids for shell completion */
 extern const char complete_usage[];
 
+int probe_main(int argc, char **argv);     /* the status endpoint, asked from inside */
+extern const char probe_usage[];
+
 #endif

@@ -234,10 +234,15 @@ mk_inst() {
 	esac
 }
 
+# A free loopback port for imageserving's status endpoint.
+free_port() { /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
 mk_registry() {
 	local dir=$1 spec name; shift
+	free_port >"$dir/port"
 	{
-		echo "<supervisor><config><log>$dir/log/supervisor.log</log><temp>$dir/run</temp></config><servers>"
+		echo "<supervisor><config><log>$dir/log/supervisor.log</log><temp>$dir/run</temp>"
+		echo "<tcpport>$(cat "$dir/port")</tcpport></config><servers>"
 		for spec in "$@"; do
 			name=${spec%%:*}
 			echo "<server id=\"$name\"><executable>$BSVC</executable><workingDirectory>$dir/sv/$name</workingDirectory>"
@@ -413,6 +418,33 @@ phase_size() {
 	done
 }
 
+# endpoint_probe SYS DIR REP TAG: imageserving's status endpoint: /metrics
+# scrape latency (curl's time per request, 10 over one connection), the
+# supervision CPU per scrape (50 scrapes), and /status over HTTP (3 services).
+endpoint_probe() {
+	local sys=$1 dir=$2 rep=$3 tag=$4 port t c0 c1 tree i urls=()
+	[ "$sys" = imageserving ] && [ -s "$dir/port" ] || return 0
+	port=$(cat "$dir/port")
+	for i in $(seq 10); do urls+=("http://127.0.0.1:$port/metrics"); done
+	for t in $(curl -s -o /dev/null -w '%{time_total}\n' "${urls[@]}"); do
+		record "${tag}_scrape_ms" "$sys" "$rep" "$(awk -v t="$t" 'BEGIN { printf "%.4f", t * 1000 }')"
+	done
+	urls=()
+	for i in $(seq 50); do urls+=("http://127.0.0.1:$port/metrics"); done
+	tree=$(tree_pids "$dir")
+	read -r c0 _ < <("$BT" snap $tree)
+	curl -s -o /dev/null "${urls[@]}"
+	read -r c1 _ < <("$BT" snap $tree)
+	record "${tag}_scrape_cpu_us" "$sys" "$rep" "$(awk -v c=$(( c1 - c0 )) 'BEGIN { printf "%.1f", c / 50 / 1000 }')"
+	if [ "$tag" = metrics3 ]; then
+		urls=()
+		for i in $(seq 10); do urls+=("http://127.0.0.1:$port/status"); done
+		for t in $(curl -s -o /dev/null -w '%{time_total}\n' "${urls[@]}"); do
+			record status_http_ms "$sys" "$rep" "$(awk -v t="$t" 'BEGIN { printf "%.4f", t * 1000 }')"
+		done
+	fi
+}
+
 # One repetition of the 3-service measurements for one system: memory,
 # status, crash loop, commanded restart, prompt stop.
 small_one() {
@@ -434,6 +466,7 @@ small_one() {
 		[ "$r" = 0 ] || say "$sys: status exited $r"
 		record status_ms "$sys" "$rep" "$(ms "$v")"
 	done
+	endpoint_probe "$sys" "$dir" "$rep" metrics3
 	# runit, s6 and daemontools throttle a service that ran less than a
 	# second: let s1 be up well past that before the first kill.
 	settle "$dir" 1.3
@@ -580,6 +613,7 @@ big_one() {
 	record rss${BIG}_kb "$sys" "$rep" "$rss"
 	record pss${BIG}_kb "$sys" "$rep" "$pss"
 	record procs${BIG} "$sys" "$rep" "$np"
+	endpoint_probe "$sys" "$dir" "$rep" "metrics$BIG"
 	nap 1  # every service up well over a second: no throttle applies
 	read -r c0 _ < <("$BT" snap $tree)
 	read -r v n tot span < <("$BT" masskill "$dir/stamps" 30000)

@@ -14,7 +14,7 @@
 need umoci umoci || skip_all "umoci cannot be installed (apt-get install umoci)"
 need unshare util-linux && need nsenter util-linux || skip_all "unshare/nsenter missing"
 unshare --pid --fork --mount --net true 2>/dev/null || skip_all "cannot create pid, mount and network namespaces here"
-plan 28
+plan 32
 
 out=$(make -s -C "$ROOT" --no-print-directory image 2>&1); rc=$?
 A=$ROOT/build/imageserving-oci.tar
@@ -48,7 +48,7 @@ hc=$(jq_ "$T/oci/blobs/sha256/$cdigest" 'h=d["config"]["Healthcheck"]["Test"]; a
 like "$(echo $hc)" "^/opt/imageserving/bin/imageserving status$" "HEALTHCHECK runs the binary itself: $(echo $hc)"
 budget=$(sed -n 's/.*<shutdownTimeout>\([0-9]*\)<.*/\1/p' "$B/rootfs/opt/imageserving/conf/SupervisorRegistry.xml")
 
-# container TAG DEVNULL: run the image's rootfs as a container; 11 checks.
+# container TAG DEVNULL: run the image's rootfs as a container; 13 checks.
 container() {
 	local tag=$1 devnull=$2 R=$T/root-$1 U I ino helper hpid e t0 el rc inside left p
 	cp -a "$B/rootfs" "$R"
@@ -66,7 +66,14 @@ container() {
 	U=$!
 	track "$U"
 	I=
-	first_child() { I=$(cat /proc/"$U"/task/*/children 2>/dev/null | awk '{ print $1 }'); [ -n "$I" ]; }
+	# PID 1 of the new namespace (unshare may have a short-lived helper child too).
+	first_child() {
+		local c
+		for c in $(cat /proc/"$U"/task/*/children 2>/dev/null); do
+			[ "$(awk '/^NSpid:/ { print $NF }' /proc/"$c"/status 2>/dev/null)" = 1 ] && { I=$c; return 0; }
+		done
+		return 1
+	}
 	wait_for 5 first_child
 	track "$I"
 	is "$(awk '/^NSpid:/ { print $NF }' /proc/"$I"/status 2>/dev/null)" 1 "$tag: the entrypoint runs as PID 1 of a new pid namespace"
@@ -102,6 +109,13 @@ container() {
 	# The HEALTHCHECK, run inside the container as a runtime would.
 	env -i $envs "$(command -v nsenter)" -t "$I" -m -p -r $hc >"$T/hc-$tag" 2>&1; e=$?
 	ok $([ "$e" = 0 ]; echo $?) "$tag: the image's HEALTHCHECK ($(echo $hc)) passes inside the container"
+	# The Kubernetes exec probes (deploy/kubernetes/), run the same way, in
+	# the container's network namespace: the endpoint listens on its loopback.
+	for path in /livez /readyz; do
+		env -i $envs "$(command -v nsenter)" -t "$I" -m -p -n -r /opt/imageserving/bin/imageserving probe "$path" \
+			>"$T/probe-$tag" 2>&1; e=$?
+		ok $([ "$e" = 0 ]; echo $?) "$tag: the exec probe 'imageserving probe $path' passes inside the container"
+	done
 	inside=$(tree_pids "$I")
 	ok $([ "$(wc -l <<<"$inside")" = 4 ]; echo $?) "$tag: in the container: the supervisor and its 3 servers, nothing else ($(echo $inside))"
 

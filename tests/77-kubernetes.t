@@ -2,7 +2,7 @@
 # Kubernetes manifests (issue 12 item 8): every object in deploy/kubernetes/
 # validates against the Kubernetes OpenAPI schema with the npm package
 # kubernetes-models (its objects' .validate()), which also rejects a broken
-# copy; the Deployment runs the image with /livez and /readyz probes on the
+# copy; the Deployment runs the image with /livez and /readyz exec probes on the
 # registry's tcpport, a grace period above its shutdownTimeout, resource
 # requests, and the registry from the ConfigMap, which `imageserving check`
 # accepts.
@@ -69,8 +69,8 @@ NODE_PATH=$N/node_modules node -e '
 	const port = p => (c.ports.find(x => x.name === p || x.containerPort === p) || {}).containerPort;
 	const vol = s.volumes.find(v => v.configMap);
 	const out = {
-		live: c.livenessProbe.httpGet.path + ":" + port(c.livenessProbe.httpGet.port),
-		ready: c.readinessProbe.httpGet.path + ":" + port(c.readinessProbe.httpGet.port),
+		live: c.livenessProbe.exec.command.join(" "),
+		ready: c.readinessProbe.exec.command.join(" "),
 		grace: s.terminationGracePeriodSeconds,
 		requests: c.resources.requests.cpu + " " + c.resources.requests.memory,
 		cmvol: vol.configMap.name + " " + f.ConfigMap.metadata.name,
@@ -89,8 +89,8 @@ is "$rc" 0 "the ConfigMap's registry passes imageserving check"
 port=$(sed -n 's/.*<tcpport>\([0-9]*\)<.*/\1/p' "$T/SupervisorRegistry.xml")
 budget=$(sed -n 's/.*<shutdownTimeout>\([0-9]*\)<.*/\1/p' "$T/SupervisorRegistry.xml")
 ok $([ "${port:-0}" -gt 0 ]; echo $?) "the registry turns the status endpoint on (tcpport $port)"
-is "${live:-}" "/livez:$port" "livenessProbe: httpGet /livez on the registry's tcpport"
-is "${ready:-}" "/readyz:$port" "readinessProbe: httpGet /readyz on the registry's tcpport"
+is "${live:-}" "/opt/imageserving/bin/imageserving probe /livez" "livenessProbe: /livez of the endpoint, through the binary (loopback only)"
+is "${ready:-}" "/opt/imageserving/bin/imageserving probe /readyz" "readinessProbe: /readyz, the same way (76-container runs it in the image)"
 ok $([ -n "$budget" ] && [ "${grace:-0}" -gt "$budget" ]; echo $?) \
 	"terminationGracePeriodSeconds (${grace:-}) is above the registry's shutdownTimeout ($budget)"
 is "${requests:-}" "500m 1Gi" "resource requests for cpu and memory"
