@@ -425,21 +425,22 @@ endpoint_probe() {
 	local sys=$1 dir=$2 rep=$3 tag=$4 port t c0 c1 tree i urls=()
 	[ "$sys" = imageserving ] && [ -s "$dir/port" ] || return 0
 	port=$(cat "$dir/port")
-	for i in $(seq 10); do urls+=("http://127.0.0.1:$port/metrics"); done
-	for t in $(curl -s -o /dev/null -w '%{time_total}\n' "${urls[@]}"); do
+	# -o once per URL: every body goes to /dev/null, only the times print
+	for i in $(seq 10); do urls+=(-o /dev/null "http://127.0.0.1:$port/metrics"); done
+	for t in $(curl -s -w '%{time_total}\n' "${urls[@]}"); do
 		record "${tag}_scrape_ms" "$sys" "$rep" "$(awk -v t="$t" 'BEGIN { printf "%.4f", t * 1000 }')"
 	done
 	urls=()
-	for i in $(seq 50); do urls+=("http://127.0.0.1:$port/metrics"); done
+	for i in $(seq 50); do urls+=(-o /dev/null "http://127.0.0.1:$port/metrics"); done
 	tree=$(tree_pids "$dir")
 	read -r c0 _ < <("$BT" snap $tree)
-	curl -s -o /dev/null "${urls[@]}"
+	curl -s "${urls[@]}"
 	read -r c1 _ < <("$BT" snap $tree)
 	record "${tag}_scrape_cpu_us" "$sys" "$rep" "$(awk -v c=$(( c1 - c0 )) 'BEGIN { printf "%.1f", c / 50 / 1000 }')"
 	if [ "$tag" = metrics3 ]; then
 		urls=()
-		for i in $(seq 10); do urls+=("http://127.0.0.1:$port/status"); done
-		for t in $(curl -s -o /dev/null -w '%{time_total}\n' "${urls[@]}"); do
+		for i in $(seq 10); do urls+=(-o /dev/null "http://127.0.0.1:$port/status"); done
+		for t in $(curl -s -w '%{time_total}\n' "${urls[@]}"); do
 			record status_http_ms "$sys" "$rep" "$(awk -v t="$t" 'BEGIN { printf "%.4f", t * 1000 }')"
 		done
 	fi
