@@ -10,16 +10,31 @@
 
 #include "util.h"
 
-/* Create the run directory (0755, parents too) and check that it is a real
- * directory owned by us or root. Returns 0 or -errno with a message in why. */
+struct stat;
+
+/* Whether a run file or directory (what: "run directory", "file") at path
+ * may be trusted: owned by us or root, and writable by nobody else (sticky
+ * or not). 0, or -EPERM with a message naming path and mode in why. */
+int runfile_trust(const struct stat *st, const char *what, const char *path, char *why, size_t n);
+
+/* Check that the run directory is a real directory (or a link owned by us
+ * or root to one) we may trust. 0 or -errno (-ENOENT: missing) with why. */
+int rundir_check(const char *dir, char *why, size_t n);
+
+/* Create the run directory (0755, parents too), then rundir_check it. */
 int rundir_prepare(const char *dir, char *why, size_t n);
 
+/* Check dir/name is a regular file we may trust. 0 or -errno with why. */
+int runfile_check(const char *dir, const char *name, char *why, size_t n);
+
 /* Take the daemon's lock (non-blocking). Returns the fd (CLOEXEC), -EAGAIN if
- * another process holds it, or another -errno. */
+ * another process holds it, -EPERM if the lock file is not one we may trust
+ * (runfile_check says why), or another -errno. */
 int lock_take(const char *dir);
 
 /* Who holds the lock: >0 its pid, 0 nobody, -2 a process in another pid
- * namespace (its pid is meaningless here), -1 error (errno set). */
+ * namespace (its pid is meaningless here), -1 error (errno set; EPERM: a
+ * lock file we may not trust). */
 pid_t lock_holder(const char *dir);
 
 int pidfile_write(const char *dir, pid_t pid);
