@@ -1,6 +1,7 @@
 /* escapees.c: a server's processes outside its process group (setsid'd
  * descendants, orphans we adopted as subreaper), what a dead instance left
  * behind, strays of a supervisor killed hard, and our leftovers at exit. */
+#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -147,32 +148,70 @@ void escapees_sweep(void)
 	leftovers.n = 0;
 }
 
+/* Whether pid is provably what the dead supervisor f left of one of its
+ * servers: it carries that server's marker (a pid, a process group or a
+ * state file can be reused or planted; an environment cannot be given to a
+ * process that is not a descendant of ours), it started after that
+ * supervisor and before we took its lock, and it is in a recorded server's
+ * process group or carries our run directory's marker as well. */
+static const struct st_server *stray_of(const struct st_file *f, pid_t pid, const struct proc_stat *ps,
+					int64_t now_boot, long hz)
+{
+	int64_t born = (int64_t)(ps->starttime * (1000000000ull / (unsigned long long)hz));
+	if (born + 2 * 1000000000ll / hz < f->start_boot_ns || born > now_boot)
+		return NULL;
+	char id[256], dir[4096];
+	if (!proc_env(pid, "IMAGESERVING_SERVER", id, sizeof id))
+		return NULL;
+	const struct st_server *s = state_find(f, id);
+	if (!s)
+		return NULL;
+	if (s->pid > 1 && ps->pgrp == s->pid)
+		return s;
+	return proc_env(pid, "IMAGESERVING_SUPERVISOR", dir, sizeof dir) && strcmp(dir, D.rundir) == 0 ? s : NULL;
+}
+
 /* Processes a previous supervisor (killed hard) left running: kill the ones
- * that are still the very processes it recorded. */
+ * proven to be its servers' (stray_of), one by one, never a whole process
+ * group on the word of a file. */
 void kill_strays(void)
 {
 	struct st_file f;
-	if (state_read(D.rundir, &f) != 0)
+	int r = state_read(D.rundir, &f);
+	if (r == -EPERM)
+		trace(TRACE_WARNING, NULL, "state file in %s is not ours (owner or mode): not looking for strays", D.rundir);
+	if (r != 0)
 		return;
-	for (size_t i = 0; i < f.n; i++) {
-		const struct st_server *s = &f.servers[i];
-		struct proc_stat ps;
-		if (s->pid <= 1)
-			continue;
-		/* The leader still alive as the same process, or gone: then its
-		 * group id cannot have been reused while members remain, so what
-		 * answers to it is what is left of that server. A leader alive
-		 * with another start time is a reused pid: leave it alone. */
-		bool known = proc_stat(s->pid, &ps) == 0;
-		bool same = known && (long long)ps.starttime == (long long)s->proc_start;
-		bool gone = !known && kill(s->pid, 0) != 0 && errno == ESRCH;
-		if (!same && !(gone && kill(-s->pid, 0) == 0))
-			continue;
-		trace(TRACE_WARNING, s->id, "killing stray process group %d left by supervisor %d", s->pid, f.pid);
-		kill(-s->pid, SIGKILL);
-		if (same && ps.state != 'Z')
-			kill(s->pid, SIGKILL);
+	DIR *d = opendir("/proc");
+	if (!d) {
+		trace(TRACE_WARNING, NULL, "cannot look for processes left by supervisor %d (/proc: %s): any still "
+					   "running are left alone", f.pid, strerror(errno));
+		state_free(&f);
+		return;
 	}
+	long hz = sysconf(_SC_CLK_TCK) > 0 ? sysconf(_SC_CLK_TCK) : 100;
+	int64_t now = boot_ns();
+	struct dirent *e;
+	size_t killed = 0;
+	while ((e = readdir(d))) {
+		struct proc_stat ps;
+		uint64_t v;
+		if (parse_uint(e->d_name, INT32_MAX, &v) != 0 || v <= 1 || (pid_t)v == getpid())
+			continue;
+		pid_t p = (pid_t)v;
+		const struct st_server *s;
+		if (proc_stat(p, &ps) != 0 || ps.state == 'Z' || !(s = stray_of(&f, p, &ps, now, hz)))
+			continue;
+		if (kill(p, SIGKILL) == 0) {
+			killed++;
+			trace(TRACE_WARNING, s->id, "killed stray process %d (process group %d) left by supervisor %d", p,
+			      ps.pgrp, f.pid);
+		}
+	}
+	closedir(d);
+	if (killed)
+		trace(TRACE_WARNING, NULL, "killed %zu stray process%s left by supervisor %d", killed,
+		      killed == 1 ? "" : "es", f.pid);
 	state_free(&f);
 }
 

@@ -42,7 +42,8 @@ static bool env_named(const char *entry, const char *name)
 
 /* The server's environment: ours; USER, LOGNAME and HOME of the user it runs
  * as (if it names one); its own additions, which win; and
- * IMAGESERVING_SERVER=id, by which the supervisor recognises its
+ * IMAGESERVING_SERVER=id and IMAGESERVING_SUPERVISOR=run directory, by which
+ * this supervisor (or the next one, after a hard kill) recognises its
  * descendants later. */
 static char **make_env(const struct server *s, const struct creds *cr)
 {
@@ -50,10 +51,11 @@ static char **make_env(const struct server *s, const struct creds *cr)
 	size_t n = 0;
 	while (environ && environ[n])
 		n++;
-	char **env = xcalloc(n + s->nenv + 5, sizeof *env);
+	char **env = xcalloc(n + s->nenv + 6, sizeof *env);
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
-		bool replaced = env_named(environ[i], "IMAGESERVING_SERVER");
+		bool replaced = env_named(environ[i], "IMAGESERVING_SERVER") ||
+				env_named(environ[i], "IMAGESERVING_SUPERVISOR");
 		for (size_t j = 0; j < s->nenv && !replaced; j++)
 			replaced = env_named(environ[i], s->env[j].name);
 		for (size_t j = 0; j < 3 && !replaced; j++)
@@ -71,6 +73,7 @@ static char **make_env(const struct server *s, const struct creds *cr)
 	for (size_t j = 0; j < s->nenv; j++)
 		env[k++] = env_pair(s->env[j].name, s->env[j].value);
 	env[k++] = env_pair("IMAGESERVING_SERVER", s->id);
+	env[k++] = env_pair("IMAGESERVING_SUPERVISOR", D.rundir ? D.rundir : "");
 	env[k] = NULL;
 	return env;
 }

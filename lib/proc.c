@@ -176,8 +176,7 @@ unsigned long long proc_pidns(pid_t pid)
 	return (unsigned long long)st.st_ino;
 }
 
-/* Whether pid's environment holds IMAGESERVING_SERVER=id. */
-bool proc_marked(pid_t pid, const char *id)
+bool proc_env(pid_t pid, const char *name, char *out, size_t n)
 {
 	char path[64], *env;
 	size_t len;
@@ -185,12 +184,20 @@ bool proc_marked(pid_t pid, const char *id)
 	if (read_file(path, 1u << 20, &env, &len) != 0)
 		return false;
 	bool found = false;
-	size_t idn = strlen(id);
+	size_t k = strlen(name);
 	for (size_t i = 0; i < len && !found; i += strlen(env + i) + 1)
-		found = strncmp(env + i, "IMAGESERVING_SERVER=", 20) == 0 && strncmp(env + i + 20, id, idn) == 0 &&
-			env[i + 20 + idn] == 0;
+		if (strncmp(env + i, name, k) == 0 && env[i + k] == '=') {
+			found = true;
+			snprintf(out, n, "%s", env + i + k + 1);
+		}
 	free(env);
 	return found;
+}
+
+bool proc_marked(pid_t pid, const char *id)
+{
+	char v[256];
+	return proc_env(pid, "IMAGESERVING_SERVER", v, sizeof v) && strcmp(v, id) == 0;
 }
 
 uint64_t proc_server_rss(pid_t pid, pid_t sup, const char *id)
