@@ -16,6 +16,7 @@
 
 #include "applets/applets.h"
 #include "daemon.h"
+#include "lib/fs.h"
 #include "lib/log.h"
 #include "lib/proc.h"
 #include "lib/proto.h"
@@ -110,6 +111,9 @@ static void take_lock(void)
 		}
 		ready_fail(EX_FAIL, "already running (pid %d, run directory %s)", (int)holder, D.rundir);
 	}
+	char why[512];
+	if (D.lock_fd == -EPERM && runfile_check(D.rundir, "supervisor.lock", why, sizeof why) != 0)
+		ready_fail(EX_FAIL, "%s", why);
 	if (D.lock_fd < 0)
 		ready_fail(EX_FAIL, "cannot lock %s/supervisor.lock: %s", D.rundir, strerror(-D.lock_fd));
 }
@@ -270,7 +274,7 @@ int supervisor_run(const char *registry_opt, bool fg, bool ok_if_running)
 	take_lock();
 	int e = log_open(D.reg->r->log);
 	if (e < 0)
-		ready_fail(EX_FAIL, "cannot open trace log %s: %s", D.reg->r->log, strerror(-e));
+		ready_fail(EX_FAIL, "cannot open trace log %s: %s", D.reg->r->log, open_append_error(-e));
 	log_set_level(D.reg->r->tracelevel);
 	if (!D.foreground)
 		detach_stdio();

@@ -1,8 +1,11 @@
-/* log.c: the trace log, written with one write(2) per line so lines never interleave. */
+/* log.c: the trace log, written with one write(2) per line so lines never
+ * interleave, and never blocking: a line a stalled reader won't take is
+ * dropped and counted. */
 #include "log.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +18,7 @@
 static int log_fd = 2;
 static char *log_path;  /* NULL: standard error */
 static enum trace_level level = TRACE_INFO;
+static unsigned long long dropped;  /* lines a stalled reader did not take */
 
 int log_open(const char *path)
 {
@@ -44,6 +48,37 @@ int log_open(const char *path)
 int log_reopen(void)
 {
 	return log_path ? log_open(log_path) : 0;
+}
+
+/* A pipe or terminal (standard error of a foreground supervisor) may have a
+ * reader that stopped reading: write only what it takes at once. A line is
+ * shorter than PIPE_BUF, so POLLOUT on a pipe means it fits whole (a regular
+ * file always polls writable). Its non-blocking flag is not ours to set: the
+ * file description is shared with whoever started us. */
+static bool writable_now(int fd)
+{
+	struct pollfd p = {.fd = fd, .events = POLLOUT};
+	return poll(&p, 1, 0) == 1 && (p.revents & POLLOUT);
+}
+
+static void put_line(const char *line, size_t len)
+{
+	if (!writable_now(log_fd)) {
+		dropped++;
+		return;
+	}
+	if (dropped) {
+		char note[96];
+		int n = snprintf(note, sizeof note, "(trace log: %llu line%s dropped: its reader stalled)\n", dropped,
+				 dropped == 1 ? "" : "s");
+		if (write_full(log_fd, note, (size_t)n) == 0)
+			dropped = 0;
+		if (!writable_now(log_fd)) {
+			dropped++;
+			return;
+		}
+	}
+	(void)write_full(log_fd, line, len);
 }
 
 void log_set_level(enum trace_level l) { level = l; }
@@ -76,5 +111,5 @@ void trace(enum trace_level l, const char *id, const char *fmt, ...)
 		if (line[i] == '\n' || line[i] == '\r')
 			line[i] = ' ';
 	line[len++] = '\n';
-	(void)write_full(log_fd, line, len);
+	put_line(line, len);
 }
