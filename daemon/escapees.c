@@ -182,7 +182,8 @@ void kill_strays(void)
 		trace(TRACE_WARNING, NULL, "state file in %s is not ours (owner or mode): not looking for strays", D.rundir);
 	if (r != 0)
 		return;
-	DIR *d = opendir("/proc");
+	/* An unmounted /proc is usually an empty directory. */
+	DIR *d = access("/proc/self/stat", F_OK) == 0 ? opendir("/proc") : NULL;
 	if (!d) {
 		trace(TRACE_WARNING, NULL, "cannot look for processes left by supervisor %d (/proc: %s): any still "
 					   "running are left alone", f.pid, strerror(errno));
