@@ -102,7 +102,8 @@ struct svc {
  * the table with stubs and no processes. */
 struct svc_ops {
 	int (*launch)(struct svc *v, int64_t now);   /* 0: v->pid set; -1: v->last_error set */
-	void (*signal)(struct svc *v, int sig);      /* its process group and escapees */
+	int (*signal)(struct svc *v, int sig);       /* its process group and escapees:
+							 0, or -EPERM if not even one could be */
 	void (*exited)(struct svc *v, pid_t old);    /* note what the old instance left, to clear */
 	void (*drop)(struct svc *v);                 /* removed and gone: forget it */
 	void (*fatal)(struct svc *v);                /* an essential server became fatal */

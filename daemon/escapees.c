@@ -244,16 +244,21 @@ void kill_adopted(void)
 			;
 		struct pidlist kids = {0};
 		add_children(&kids, getpid());
-		size_t live = 0;
+		size_t live = 0, refused = 0;
 		for (size_t i = 0; i < kids.n; i++) {
 			struct proc_stat ps;
 			if (proc_stat(kids.p[i], &ps) == 0 && ps.state == 'Z')
 				continue;
-			live++;
-			kill(kids.p[i], SIGKILL);
+			if (kill(kids.p[i], SIGKILL) == 0)
+				live++;
+			else if (errno == EPERM)
+				refused++;
 		}
 		free(kids.p);
-		if (!kids.n)
+		if (!live && refused)
+			trace(TRACE_ERROR, NULL, "%zu leftover process%s cannot be killed (privileges we lack, "
+						 "set-user-ID?): left running", refused, refused == 1 ? "" : "es");
+		if (!kids.n || (!live && refused))
 			return;
 		if (!live)
 			continue;  /* zombies only: reaped above */

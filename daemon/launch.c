@@ -134,15 +134,21 @@ static int real_launch(struct svc *v, int64_t now)
 	return 0;
 }
 
-static void real_signal(struct svc *v, int sig)
+static int real_signal(struct svc *v, int sig)
 {
+	int r = 0;
 	if (sig != SIGCONT)
 		escapees_collect(v);  /* find them while the group still holds them */
-	if (kill(-v->pid, sig) != 0 && kill(v->pid, sig) != 0 && sig != SIGCONT)
-		trace(TRACE_WARNING, v->id, "kill %d: %s", (int)v->pid, strerror(errno));
+	if (kill(-v->pid, sig) != 0 && kill(v->pid, sig) != 0) {
+		/* EPERM: it became another user (a set-user-ID program) */
+		r = -errno;
+		if (sig != SIGCONT)
+			trace(TRACE_WARNING, v->id, "kill %d: %s", (int)v->pid, strerror(errno));
+	}
 	if (sig == SIGKILL)
 		kill(v->pid, SIGKILL);  /* a leader that left its group */
 	escapees_signal(&v->extras, sig);
+	return r;
 }
 
 static void real_drop(struct svc *v)
