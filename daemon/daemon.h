@@ -192,6 +192,9 @@ void outlog_close(struct outlog *o);
 int open_logfile(const char *path);
 void reopen_logs(void);
 
+/* ---- rundir.c: the run directory kept in place while we run ---- */
+void rundir_watch(void);
+
 /* ---- escapees.c: descendants outside the group, adopted orphans, strays ---- */
 void escapees_collect(struct svc *v);
 void escapees_signal(const struct extralist *l, int sig);

@@ -295,6 +295,7 @@ int supervisor_run(const char *registry_opt, bool fg, bool ok_if_running)
 	e = pidfile_write(D.rundir, getpid());
 	if (e < 0)
 		ready_fail(EX_FAIL, "cannot write %s/supervisor.pid: %s", D.rundir, strerror(-e));
+	rundir_watch();
 
 	trace(TRACE_INFO, NULL, "supervisor %s started, pid %d%s, registry %s, %zu servers", IS_VERSION,
 	      (int)getpid(), getpid() == 1 ? " (as PID 1)" : "", D.reg_path, D.reg->r->nservers);
