@@ -137,6 +137,8 @@ static int real_launch(struct svc *v, int64_t now)
 static int real_signal(struct svc *v, int sig)
 {
 	int r = 0;
+	if (v->pid <= 1)
+		return -ESRCH;  /* never kill(-1) or kill(0): no pid, no signal */
 	if (sig != SIGCONT)
 		escapees_collect(v);  /* find them while the group still holds them */
 	if (kill(-v->pid, sig) != 0 && kill(v->pid, sig) != 0) {

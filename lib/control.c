@@ -42,8 +42,8 @@ const char *daemon_signal_error(pid_t pid, int e, char *buf, size_t n)
 pid_t daemon_find(const char *rundir, char *why, size_t n)
 {
 	/* What another user could have planted is never believed: not a
-	 * directory or lock anyone but us or root may write. */
-	int c = rundir_check(rundir, why, n);
+	 * directory or lock anyone but its owner (or root) may write. */
+	int c = rundir_check(rundir, true, why, n);
 	if (c == 0)
 		c = runfile_check(rundir, "supervisor.lock", why, n);
 	if (c == -ENOENT)

@@ -13,14 +13,14 @@
 
 #include "fs.h"
 
-/* Anyone but us or root who can write to a run file can plant a state that
- * makes us signal any process, or fake a healthy supervisor (SPEC §3). */
-int runfile_trust(const struct stat *st, const char *what, const char *path, char *why, size_t n)
+/* Anyone but the run directory's owner (or root) who can write to a run file
+ * can plant a state that makes us signal any process, or fake a healthy
+ * supervisor (SPEC §3). */
+int runfile_trust(const struct stat *st, uid_t owner, const char *what, const char *path, char *why, size_t n)
 {
-	uid_t me = geteuid();
-	if (st->st_uid != me && st->st_uid != 0) {
-		snprintf(why, n, "%s %s is owned by uid %u (mode %04o), not by us (uid %u) or root: refusing it", what,
-			 path, (unsigned)st->st_uid, (unsigned)(st->st_mode & 07777), (unsigned)me);
+	if (st->st_uid != owner && st->st_uid != 0) {
+		snprintf(why, n, "%s %s is owned by uid %u (mode %04o), not by uid %u or root: refusing it", what, path,
+			 (unsigned)st->st_uid, (unsigned)(st->st_mode & 07777), (unsigned)owner);
 		return -EPERM;
 	}
 	if (st->st_mode & (S_IWGRP | S_IWOTH)) {
@@ -31,7 +31,17 @@ int runfile_trust(const struct stat *st, const char *what, const char *path, cha
 	return 0;
 }
 
-int rundir_check(const char *dir, char *why, size_t n)
+/* The owner a run file must have (or root): the run directory's. */
+static int dir_owner(const char *dir, uid_t *owner)
+{
+	struct stat st;
+	if (stat(dir, &st) != 0)
+		return -errno;
+	*owner = st.st_uid;
+	return 0;
+}
+
+int rundir_check(const char *dir, bool any_owner, char *why, size_t n)
 {
 	struct stat st;
 	if (lstat(dir, &st) != 0) {
@@ -56,7 +66,7 @@ int rundir_check(const char *dir, char *why, size_t n)
 		snprintf(why, n, "run directory %s is not a directory", dir);
 		return -ENOTDIR;
 	}
-	return runfile_trust(&st, "run directory", dir, why, n);
+	return runfile_trust(&st, any_owner ? st.st_uid : geteuid(), "run directory", dir, why, n);
 }
 
 int rundir_prepare(const char *dir, char *why, size_t n)
@@ -66,22 +76,25 @@ int rundir_prepare(const char *dir, char *why, size_t n)
 		snprintf(why, n, "cannot create run directory %s: %s", dir, strerror(-made));
 		return made;
 	}
-	return rundir_check(dir, why, n);
+	return rundir_check(dir, false, why, n);
 }
 
 int runfile_check(const char *dir, const char *name, char *why, size_t n)
 {
 	char *p = path_join(dir, name);
 	struct stat st;
-	int r = 0;
-	if (lstat(p, &st) != 0) {
+	uid_t owner = 0;
+	int r = dir_owner(dir, &owner);
+	if (r < 0) {
+		snprintf(why, n, "run directory %s: %s", dir, strerror(-r));
+	} else if (lstat(p, &st) != 0) {
 		r = -errno;
 		snprintf(why, n, "%s: %s", p, strerror(errno));
 	} else if (!S_ISREG(st.st_mode)) {
 		snprintf(why, n, "%s is not a regular file (mode %06o): refusing it", p, (unsigned)st.st_mode);
 		r = -EPERM;
 	} else {
-		r = runfile_trust(&st, "file", p, why, n);
+		r = runfile_trust(&st, owner, "file", p, why, n);
 	}
 	free(p);
 	return r;
@@ -98,7 +111,9 @@ static int open_in(const char *dir, const char *name, int flags, mode_t mode, bo
 	if (fd >= 0 && check) {
 		struct stat st;
 		char why[16];
-		if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || runfile_trust(&st, "", "", why, sizeof why) != 0) {
+		uid_t owner;
+		if (dir_owner(dir, &owner) != 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+		    runfile_trust(&st, owner, "", "", why, sizeof why) != 0) {
 			close(fd);
 			fd = -1;
 			e = EPERM;
@@ -171,4 +186,9 @@ int pidfile_write(const char *dir, pid_t pid)
 	char text[32];
 	int n = snprintf(text, sizeof text, "%d\n", (int)pid);
 	return file_replace(dir, "supervisor.pid", text, (size_t)n);
+}
+
+int runfile_open_trusted(const char *dir, const char *name)
+{
+	return open_in(dir, name, O_RDONLY, 0, true);
 }

@@ -8,10 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include "runfile.h"
 
@@ -238,20 +235,11 @@ bad:
 int state_read(const char *dir, struct st_file *f)
 {
 	memset(f, 0, sizeof *f);
-	char *p = path_join(dir, STATE_FILE);
-	char *text, why[16];
-	struct stat st;
-	/* A state file we may not trust (owned by another user, writable by
-	 * others) names pids to signal: it reads as garbled (-EPERM). */
-	int fd = open(p, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
-	int r = fd < 0 ? -errno : 0;
-	free(p);
-	if (r == 0 && (fstat(fd, &st) != 0 || runfile_trust(&st, "", "", why, sizeof why) != 0)) {
-		close(fd);
-		r = -EPERM;
-	}
-	if (r == 0)
-		r = read_fd(fd, 64u << 20, &text, NULL);
+	char *text;
+	/* A state file we may not trust (owned by another user than the run
+	 * directory's, writable by others) names pids to signal: -EPERM. */
+	int fd = runfile_open_trusted(dir, STATE_FILE);
+	int r = fd < 0 ? -errno : read_fd(fd, 64u << 20, &text, NULL);
 	if (r < 0)
 		return r;
 	r = state_parse(text, f);
