@@ -233,13 +233,20 @@ static void trace_warnings(void)
 }
 
 /* Whatever fds we inherited beyond 0-2 must not reach the servers. */
+#ifndef SYS_close_range
+#define SYS_close_range 436  /* the same on every architecture; older libc headers lack it */
+#endif
+
 static void cloexec_inherited(void)
 {
-#ifdef SYS_close_range
 	if (syscall(SYS_close_range, 3u, ~0u, 4u /* CLOSE_RANGE_CLOEXEC */) == 0)
 		return;
-#endif
-	for (int fd = 3; fd < 65536; fd++)
+	/* Before Linux 5.11: every fd below our limit, without /proc. */
+	struct rlimit rl;
+	rlim_t top = getrlimit(RLIMIT_NOFILE, &rl) == 0 ? rl.rlim_cur : 65536;
+	if (top == RLIM_INFINITY || top > (1u << 20))
+		top = 1u << 20;
+	for (int fd = 3; (rlim_t)fd < top; fd++)
 		if (fcntl(fd, F_GETFD) >= 0)
 			set_cloexec(fd);
 }
