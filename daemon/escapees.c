@@ -129,6 +129,15 @@ void escapees_note_exit(struct svc *v, pid_t old)
 		extra_add(&leftovers, v->extras.p[i].pid, v->extras.p[i].start);
 	v->extras.n = 0;
 	collect_into(v->id, old, &leftovers, true);
+	/* and whatever is left in its cgroup (a worker that cleared its
+	 * environment and left its session): no new instance is in it yet */
+	static pid_t buf[8192];
+	int k = cgroup_pids(v->id, buf, 8192);
+	for (int i = 0; i < k; i++) {
+		struct proc_stat ps;
+		if (proc_stat(buf[i], &ps) == 0 && ps.state != 'Z')
+			extra_add(&leftovers, buf[i], ps.starttime);
+	}
 	pidlist_add(&groups, old);
 }
 
@@ -176,6 +185,15 @@ static const struct st_server *stray_of(const struct st_file *f, pid_t pid, cons
  * group on the word of a file. */
 void kill_strays(void)
 {
+	/* What is in our cgroups is ours: only we put processes there, and we
+	 * hold the run directory's lock. */
+	cgroup_setup();
+	size_t n = 0;
+	for (size_t i = 0; i < D.reg->r->nservers; i++)
+		n += cgroup_kill(D.reg->r->servers[i].id);
+	if (n)
+		trace(TRACE_WARNING, NULL, "killed %zu stray process%s found in our servers' cgroups", n,
+		      n == 1 ? "" : "es");
 	struct st_file f;
 	int r = state_read(D.rundir, &f);
 	if (r == -EPERM)
@@ -258,8 +276,10 @@ void kill_adopted(void)
 		if (!live && refused)
 			trace(TRACE_ERROR, NULL, "%zu leftover process%s cannot be killed (privileges we lack, "
 						 "set-user-ID?): left running", refused, refused == 1 ? "" : "es");
-		if (!kids.n || (!live && refused))
+		if (!kids.n || (!live && refused)) {
+			cgroup_remove_all();
 			return;
+		}
 		if (!live)
 			continue;  /* zombies only: reaped above */
 		trace(TRACE_WARNING, NULL, "killed %zu leftover process%s", live, live == 1 ? "" : "es");

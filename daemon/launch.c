@@ -115,7 +115,10 @@ static int real_launch(struct svc *v, int64_t now)
 		sp.envp = env;
 		sp.out_fd = ofd;
 		sp.err_fd = efd;
+		sp.cgroup_fd = cgroup_procs_fd(v->id);
 		pid = spawn(&sp, why, wn);
+		if (sp.cgroup_fd >= 0)
+			close(sp.cgroup_fd);
 		free_env(env);
 	}
 	if (ofd >= 0)
