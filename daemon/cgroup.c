@@ -4,7 +4,6 @@
  * the supervisor. Without a writable cgroup v2 everything here is a no-op. */
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,16 +109,6 @@ int cgroup_pids(const char *id, pid_t *out, int max)
 	}
 	free(text);
 	return k;
-}
-
-size_t cgroup_kill(const char *id)
-{
-	static pid_t buf[8192];
-	int n = cgroup_pids(id, buf, 8192);
-	size_t killed = 0;
-	for (int i = 0; i < n; i++)
-		killed += kill(buf[i], SIGKILL) == 0;
-	return killed;
 }
 
 void cgroup_remove_all(void)

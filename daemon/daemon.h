@@ -196,7 +196,6 @@ void reopen_logs(void);
 void cgroup_setup(void);
 int cgroup_procs_fd(const char *id);                /* -1: none */
 int cgroup_pids(const char *id, pid_t *out, int max);
-size_t cgroup_kill(const char *id);                 /* SIGKILL to its members: how many */
 void cgroup_remove_all(void);
 
 /* ---- rundir.c: the run directory kept in place while we run ---- */

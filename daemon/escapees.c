@@ -159,10 +159,10 @@ void escapees_sweep(void)
 
 /* Whether pid is provably what the dead supervisor f left of one of its
  * servers: it carries that server's marker (a pid, a process group or a
- * state file can be reused or planted; an environment cannot be given to a
- * process that is not a descendant of ours), it started after that
- * supervisor and before we took its lock, and it is in a recorded server's
- * process group or carries our run directory's marker as well. */
+ * state file can be reused or planted; whoever marks a process of their
+ * own can only get that one killed, never a victim), it started after that
+ * supervisor and before we took its lock, and it carries our run
+ * directory's marker as well (or, without one, is in a recorded group). */
 static const struct st_server *stray_of(const struct st_file *f, pid_t pid, const struct proc_stat *ps,
 					int64_t now_boot, long hz)
 {
@@ -175,9 +175,12 @@ static const struct st_server *stray_of(const struct st_file *f, pid_t pid, cons
 	const struct st_server *s = state_find(f, id);
 	if (!s)
 		return NULL;
-	if (s->pid > 1 && ps->pgrp == s->pid)
-		return s;
-	return proc_env(pid, "IMAGESERVING_SUPERVISOR", dir, sizeof dir) && strcmp(dir, D.rundir) == 0 ? s : NULL;
+	/* Another supervisor's server (its own run directory) is never ours;
+	 * one without that marker (started by an older version) only in a
+	 * recorded group. */
+	if (proc_env(pid, "IMAGESERVING_SUPERVISOR", dir, sizeof dir))
+		return strcmp(dir, D.rundir) == 0 ? s : NULL;
+	return s->pid > 1 && ps->pgrp == s->pid ? s : NULL;
 }
 
 /* Processes a previous supervisor (killed hard) left running: kill the ones
@@ -188,12 +191,15 @@ void kill_strays(void)
 	/* What is in our cgroups is ours: only we put processes there, and we
 	 * hold the run directory's lock. */
 	cgroup_setup();
-	size_t n = 0;
-	for (size_t i = 0; i < D.reg->r->nservers; i++)
-		n += cgroup_kill(D.reg->r->servers[i].id);
-	if (n)
-		trace(TRACE_WARNING, NULL, "killed %zu stray process%s found in our servers' cgroups", n,
-		      n == 1 ? "" : "es");
+	static pid_t buf[8192];
+	for (size_t i = 0; i < D.reg->r->nservers; i++) {
+		const char *id = D.reg->r->servers[i].id;
+		int k = cgroup_pids(id, buf, 8192);
+		for (int j = 0; j < k; j++)
+			if (kill(buf[j], SIGKILL) == 0)
+				trace(TRACE_WARNING, id, "killed stray process %d left in its cgroup by a previous "
+							 "supervisor", (int)buf[j]);
+	}
 	struct st_file f;
 	int r = state_read(D.rundir, &f);
 	if (r == -EPERM)
