@@ -1,10 +1,10 @@
 #!/bin/bash
-# Status tells the truth and the loop never freezes (repros G, W, J, K3):
+# Status tells the truth and the loop never freezes (repros G, W, J, K3, H):
 # JSON stays valid UTF-8 whatever is cut; a report that cannot be written
 # fails; a dead server is not "alive" while the supervisor is stalled; a
 # foreground supervisor whose standard error nobody reads goes on working.
 . "$(dirname "$0")/lib.sh"
-plan 9
+plan 11
 utf8_json() { python3 -c 'import json,sys; json.loads(sys.stdin.buffer.read().decode("utf-8"))'; }
 E=$(printf 'é%.0s' $(seq 120)) U=$(printf 'ü%.0s' $(seq 80))
 cat >"$REG" <<EOF
@@ -31,6 +31,15 @@ out=$("$BIN" status -c "$REG" utf); rc=$?
 like "$(echo "$out" | grep -a '^utf') rc=$rc" "running \\(gone\\).* rc=1$" "J: text status shows the dead server as gone, exit 1"
 is "$(status_json | jq -r '.servers[] | select(.id == "utf") | "\(.alive) \(.ready) \(.rss_bytes)"')" \
 	"false false null" "J: JSON says it is not alive, not ready, no memory"
+# H/F2: whatever the state file holds is printed escaped: terminal escapes,
+# a C1 control (8-bit CSI) and bytes of no character.
+awk -F'\t' -v OFS='\t' -v d="$(printf 'x\033]0;pwned\007\302\233y\377z')" '
+	$1 == "#server" { for (i = 2; i <= NF; i++) col[$i] = i }
+	$1 == "server" && $(col["id"]) == "utf" { $(col["description"]) = d } { print }' "$RUN/supervisor.state" >"$T/st" &&
+	cat "$T/st" >"$RUN/supervisor.state"
+out=$("$BIN" status -c "$REG" utf | grep -a '^utf')
+like "$out" 'x\\x1b\]0;pwned\\x07\\xc2\\x9by\\xffz$' "text status escapes control characters, C1 controls and bad bytes"
+ok $(! printf '%s' "$out" | LC_ALL=C grep -q "$(printf '[\001-\037\177]')"; echo $?) "and prints no raw control character"
 kill -CONT "$SUP"
 sv_stop
 
