@@ -438,6 +438,30 @@ endpoint_probe() {
 	read -r c1 _ < <("$BT" snap $tree)
 	record "${tag}_scrape_cpu_us" "$sys" "$rep" "$(awk -v c=$(( c1 - c0 )) 'BEGIN { printf "%.1f", c / 50 / 1000 }')"
 	if [ "$tag" = metrics3 ]; then
+		# A crash restart while 64 connections are held, one a slowloris
+		# client sending a header byte every 50 ms: the first restart of s3,
+		# beside crash1_ms (s1, nothing held).
+		/usr/bin/python3 -c 'import socket, sys, time
+port = int(sys.argv[1])
+held = [socket.create_connection(("127.0.0.1", port)) for _ in range(63)]
+slow = socket.create_connection(("127.0.0.1", port))
+print("held", flush=True)
+for c in b"GET /status HTTP/1.1\r\nX-Slow: " + b"a" * 4000:
+    try:
+        slow.send(bytes([c]))
+    except OSError:
+        break
+    time.sleep(0.05)' "$port" >"$dir/held.out" 2>&1 &
+		local holder=$!
+		BGPIDS="$BGPIDS $holder"
+		local end=$(( $(date +%s%N) + 5000000000 ))
+		until grep -q held "$dir/held.out" 2>/dev/null || [ "$(date +%s%N)" -ge "$end" ]; do sleep 0.01; done
+		read -r v < <("$BT" crash "$dir/stamps" s3 1 6000)
+		[ "$v" = timeout ] && v=NA || v=$(ms "$v")
+		record crash_held_ms "$sys" "$rep" "$v"
+		kill -KILL "$holder" 2>/dev/null
+		wait "$holder" 2>/dev/null
+		BGPIDS=${BGPIDS% "$holder"}
 		urls=()
 		for i in $(seq 10); do urls+=(-o /dev/null "http://127.0.0.1:$port/status"); done
 		for t in $(curl -s -w '%{time_total}\n' "${urls[@]}"); do

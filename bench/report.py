@@ -115,6 +115,7 @@ ROWS = [
     ("Commanded restart, command returned (ms)", ["cmdrestart_ret_ms"], "ms"),
     ("Status query, 3 services (ms)", ["status_ms"], "ms"),
     ("imageserving /status over HTTP, 3 services (ms)", ["status_http_ms"], "ms"),
+    ("imageserving crash → respawn with 64 connections held, one slowloris (ms)", ["crash_held_ms"], "ms"),
     ("imageserving /metrics scrape, 3 services (ms)", ["metrics3_scrape_ms"], "ms"),
     ("imageserving supervision CPU per /metrics scrape, 3 services (µs)", ["metrics3_scrape_cpu_us"], ""),
     ("imageserving /metrics scrape, %s services (ms)" % meta.get("big", "1000"), ["metrics%s_scrape_ms" % meta.get("big", "1000")], "ms"),

@@ -102,7 +102,8 @@ struct svc {
  * the table with stubs and no processes. */
 struct svc_ops {
 	int (*launch)(struct svc *v, int64_t now);   /* 0: v->pid set; -1: v->last_error set */
-	void (*signal)(struct svc *v, int sig);      /* its process group and escapees */
+	int (*signal)(struct svc *v, int sig);       /* its process group and escapees:
+							 0, or -EPERM if not even one could be */
 	void (*exited)(struct svc *v, pid_t old);    /* note what the old instance left, to clear */
 	void (*drop)(struct svc *v);                 /* removed and gone: forget it */
 	void (*fatal)(struct svc *v);                /* an essential server became fatal */
@@ -192,6 +193,15 @@ void outlog_drain(struct outlog *o);
 void outlog_close(struct outlog *o);
 int open_logfile(const char *path);
 void reopen_logs(void);
+
+/* ---- cgroup.c: a cgroup (v2) per server where one is writable ---- */
+void cgroup_setup(void);
+int cgroup_procs_fd(const char *id);                /* -1: none */
+int cgroup_pids(const char *id, pid_t *out, int max);
+void cgroup_remove_all(void);
+
+/* ---- rundir.c: the run directory kept in place while we run ---- */
+void rundir_watch(void);
 
 /* ---- escapees.c: descendants outside the group, adopted orphans, strays ---- */
 void escapees_collect(struct svc *v);

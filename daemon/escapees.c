@@ -1,6 +1,7 @@
 /* escapees.c: a server's processes outside its process group (setsid'd
  * descendants, orphans we adopted as subreaper), what a dead instance left
  * behind, strays of a supervisor killed hard, and our leftovers at exit. */
+#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -128,6 +129,15 @@ void escapees_note_exit(struct svc *v, pid_t old)
 		extra_add(&leftovers, v->extras.p[i].pid, v->extras.p[i].start);
 	v->extras.n = 0;
 	collect_into(v->id, old, &leftovers, true);
+	/* and whatever is left in its cgroup (a worker that cleared its
+	 * environment and left its session): no new instance is in it yet */
+	static pid_t buf[8192];
+	int k = cgroup_pids(v->id, buf, 8192);
+	for (int i = 0; i < k; i++) {
+		struct proc_stat ps;
+		if (proc_stat(buf[i], &ps) == 0 && ps.state != 'Z')
+			extra_add(&leftovers, buf[i], ps.starttime);
+	}
 	pidlist_add(&groups, old);
 }
 
@@ -147,32 +157,86 @@ void escapees_sweep(void)
 	leftovers.n = 0;
 }
 
+/* Whether pid is provably what the dead supervisor f left of one of its
+ * servers: it carries that server's marker (a pid, a process group or a
+ * state file can be reused or planted; whoever marks a process of their
+ * own can only get that one killed, never a victim), it started after that
+ * supervisor and before we took its lock, and it carries our run
+ * directory's marker as well (or, without one, is in a recorded group). */
+static const struct st_server *stray_of(const struct st_file *f, pid_t pid, const struct proc_stat *ps,
+					int64_t now_boot, long hz)
+{
+	int64_t born = (int64_t)(ps->starttime * (1000000000ull / (unsigned long long)hz));
+	if (born + 2 * 1000000000ll / hz < f->start_boot_ns || born > now_boot)
+		return NULL;
+	char id[256], dir[4096];
+	if (!proc_env(pid, "IMAGESERVING_SERVER", id, sizeof id))
+		return NULL;
+	const struct st_server *s = state_find(f, id);
+	if (!s)
+		return NULL;
+	/* Another supervisor's server (its own run directory) is never ours;
+	 * one without that marker (started by an older version) only in a
+	 * recorded group. */
+	if (proc_env(pid, "IMAGESERVING_SUPERVISOR", dir, sizeof dir))
+		return strcmp(dir, D.rundir) == 0 ? s : NULL;
+	return s->pid > 1 && ps->pgrp == s->pid ? s : NULL;
+}
+
 /* Processes a previous supervisor (killed hard) left running: kill the ones
- * that are still the very processes it recorded. */
+ * proven to be its servers' (stray_of), one by one, never a whole process
+ * group on the word of a file. */
 void kill_strays(void)
 {
-	struct st_file f;
-	if (state_read(D.rundir, &f) != 0)
-		return;
-	for (size_t i = 0; i < f.n; i++) {
-		const struct st_server *s = &f.servers[i];
-		struct proc_stat ps;
-		if (s->pid <= 1)
-			continue;
-		/* The leader still alive as the same process, or gone: then its
-		 * group id cannot have been reused while members remain, so what
-		 * answers to it is what is left of that server. A leader alive
-		 * with another start time is a reused pid: leave it alone. */
-		bool known = proc_stat(s->pid, &ps) == 0;
-		bool same = known && (long long)ps.starttime == (long long)s->proc_start;
-		bool gone = !known && kill(s->pid, 0) != 0 && errno == ESRCH;
-		if (!same && !(gone && kill(-s->pid, 0) == 0))
-			continue;
-		trace(TRACE_WARNING, s->id, "killing stray process group %d left by supervisor %d", s->pid, f.pid);
-		kill(-s->pid, SIGKILL);
-		if (same && ps.state != 'Z')
-			kill(s->pid, SIGKILL);
+	/* What is in our cgroups is ours: only we put processes there, and we
+	 * hold the run directory's lock. */
+	cgroup_setup();
+	static pid_t buf[8192];
+	for (size_t i = 0; i < D.reg->r->nservers; i++) {
+		const char *id = D.reg->r->servers[i].id;
+		int k = cgroup_pids(id, buf, 8192);
+		for (int j = 0; j < k; j++)
+			if (kill(buf[j], SIGKILL) == 0)
+				trace(TRACE_WARNING, id, "killed stray process %d left in its cgroup by a previous "
+							 "supervisor", (int)buf[j]);
 	}
+	struct st_file f;
+	int r = state_read(D.rundir, &f);
+	if (r == -EPERM)
+		trace(TRACE_WARNING, NULL, "state file in %s is not ours (owner or mode): not looking for strays", D.rundir);
+	if (r != 0)
+		return;
+	/* An unmounted /proc is usually an empty directory. */
+	DIR *d = access("/proc/self/stat", F_OK) == 0 ? opendir("/proc") : NULL;
+	if (!d) {
+		trace(TRACE_WARNING, NULL, "cannot look for processes left by supervisor %d (/proc: %s): any still "
+					   "running are left alone", f.pid, strerror(errno));
+		state_free(&f);
+		return;
+	}
+	long hz = sysconf(_SC_CLK_TCK) > 0 ? sysconf(_SC_CLK_TCK) : 100;
+	int64_t now = boot_ns();
+	struct dirent *e;
+	size_t killed = 0;
+	while ((e = readdir(d))) {
+		struct proc_stat ps;
+		uint64_t v;
+		if (parse_uint(e->d_name, INT32_MAX, &v) != 0 || v <= 1 || (pid_t)v == getpid())
+			continue;
+		pid_t p = (pid_t)v;
+		const struct st_server *s;
+		if (proc_stat(p, &ps) != 0 || ps.state == 'Z' || !(s = stray_of(&f, p, &ps, now, hz)))
+			continue;
+		if (kill(p, SIGKILL) == 0) {
+			killed++;
+			trace(TRACE_WARNING, s->id, "killed stray process %d (process group %d) left by supervisor %d", p,
+			      ps.pgrp, f.pid);
+		}
+	}
+	closedir(d);
+	if (killed)
+		trace(TRACE_WARNING, NULL, "killed %zu stray process%s left by supervisor %d", killed,
+		      killed == 1 ? "" : "es", f.pid);
 	state_free(&f);
 }
 
@@ -204,17 +268,24 @@ void kill_adopted(void)
 			;
 		struct pidlist kids = {0};
 		add_children(&kids, getpid());
-		size_t live = 0;
+		size_t live = 0, refused = 0;
 		for (size_t i = 0; i < kids.n; i++) {
 			struct proc_stat ps;
 			if (proc_stat(kids.p[i], &ps) == 0 && ps.state == 'Z')
 				continue;
-			live++;
-			kill(kids.p[i], SIGKILL);
+			if (kill(kids.p[i], SIGKILL) == 0)
+				live++;
+			else if (errno == EPERM)
+				refused++;
 		}
 		free(kids.p);
-		if (!kids.n)
+		if (!live && refused)
+			trace(TRACE_ERROR, NULL, "%zu leftover process%s cannot be killed (privileges we lack, "
+						 "set-user-ID?): left running", refused, refused == 1 ? "" : "es");
+		if (!kids.n || (!live && refused)) {
+			cgroup_remove_all();
 			return;
+		}
 		if (!live)
 			continue;  /* zombies only: reaped above */
 		trace(TRACE_WARNING, NULL, "killed %zu leftover process%s", live, live == 1 ? "" : "es");

@@ -12,6 +12,7 @@
  * reload added), then schedule the next group. */
 void groups_start_next(int64_t now)
 {
+	unsigned spawned = 0;
 	while (D.phase == PHASE_STARTING) {
 		unsigned delay = 0, following = 0;
 		bool found = false, more = false;
@@ -28,13 +29,19 @@ void groups_start_next(int64_t now)
 					svc_event(v, E_STOP, 0, now);
 				else
 					svc_event(v, E_GO, WHY_FIRST, now);
+				if (++spawned % 32 == 0)
+					state_write();  /* a large group: its pids known as it goes */
 			} else if (!more || p < following) {
 				following = p;
 				more = true;
 			}
 		}
-		if (found)
+		if (found) {
+			/* Record the group's pids before anything reports it
+			 * started: a SIGKILL from here on leaves them known. */
+			state_write();
 			trace(TRACE_DEBUG, NULL, "priority group %u started", D.next_prio);
+		}
 		if (!more) {
 			D.phase = PHASE_RUNNING;
 			D.next_group_at = 0;

@@ -42,7 +42,8 @@ static bool env_named(const char *entry, const char *name)
 
 /* The server's environment: ours; USER, LOGNAME and HOME of the user it runs
  * as (if it names one); its own additions, which win; and
- * IMAGESERVING_SERVER=id, by which the supervisor recognises its
+ * IMAGESERVING_SERVER=id and IMAGESERVING_SUPERVISOR=run directory, by which
+ * this supervisor (or the next one, after a hard kill) recognises its
  * descendants later. */
 static char **make_env(const struct server *s, const struct creds *cr)
 {
@@ -50,10 +51,11 @@ static char **make_env(const struct server *s, const struct creds *cr)
 	size_t n = 0;
 	while (environ && environ[n])
 		n++;
-	char **env = xcalloc(n + s->nenv + 5, sizeof *env);
+	char **env = xcalloc(n + s->nenv + 6, sizeof *env);
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
-		bool replaced = env_named(environ[i], "IMAGESERVING_SERVER");
+		bool replaced = env_named(environ[i], "IMAGESERVING_SERVER") ||
+				env_named(environ[i], "IMAGESERVING_SUPERVISOR");
 		for (size_t j = 0; j < s->nenv && !replaced; j++)
 			replaced = env_named(environ[i], s->env[j].name);
 		for (size_t j = 0; j < 3 && !replaced; j++)
@@ -71,6 +73,7 @@ static char **make_env(const struct server *s, const struct creds *cr)
 	for (size_t j = 0; j < s->nenv; j++)
 		env[k++] = env_pair(s->env[j].name, s->env[j].value);
 	env[k++] = env_pair("IMAGESERVING_SERVER", s->id);
+	env[k++] = env_pair("IMAGESERVING_SUPERVISOR", D.rundir ? D.rundir : "");
 	env[k] = NULL;
 	return env;
 }
@@ -112,7 +115,10 @@ static int real_launch(struct svc *v, int64_t now)
 		sp.envp = env;
 		sp.out_fd = ofd;
 		sp.err_fd = efd;
+		sp.cgroup_fd = cgroup_procs_fd(v->id);
 		pid = spawn(&sp, why, wn);
+		if (sp.cgroup_fd >= 0)
+			close(sp.cgroup_fd);
 		free_env(env);
 	}
 	if (ofd >= 0)
@@ -131,15 +137,23 @@ static int real_launch(struct svc *v, int64_t now)
 	return 0;
 }
 
-static void real_signal(struct svc *v, int sig)
+static int real_signal(struct svc *v, int sig)
 {
+	int r = 0;
+	if (v->pid <= 1)
+		return -ESRCH;  /* never kill(-1) or kill(0): no pid, no signal */
 	if (sig != SIGCONT)
 		escapees_collect(v);  /* find them while the group still holds them */
-	if (kill(-v->pid, sig) != 0 && kill(v->pid, sig) != 0 && sig != SIGCONT)
-		trace(TRACE_WARNING, v->id, "kill %d: %s", (int)v->pid, strerror(errno));
+	if (kill(-v->pid, sig) != 0 && kill(v->pid, sig) != 0) {
+		/* EPERM: it became another user (a set-user-ID program) */
+		r = -errno;
+		if (sig != SIGCONT)
+			trace(TRACE_WARNING, v->id, "kill %d: %s", (int)v->pid, strerror(errno));
+	}
 	if (sig == SIGKILL)
 		kill(v->pid, SIGKILL);  /* a leader that left its group */
 	escapees_signal(&v->extras, sig);
+	return r;
 }
 
 static void real_drop(struct svc *v)

@@ -16,6 +16,7 @@
 
 #include "applets/applets.h"
 #include "daemon.h"
+#include "lib/fs.h"
 #include "lib/log.h"
 #include "lib/proc.h"
 #include "lib/proto.h"
@@ -110,6 +111,9 @@ static void take_lock(void)
 		}
 		ready_fail(EX_FAIL, "already running (pid %d, run directory %s)", (int)holder, D.rundir);
 	}
+	char why[512];
+	if (D.lock_fd == -EPERM && runfile_check(D.rundir, "supervisor.lock", why, sizeof why) != 0)
+		ready_fail(EX_FAIL, "%s", why);
 	if (D.lock_fd < 0)
 		ready_fail(EX_FAIL, "cannot lock %s/supervisor.lock: %s", D.rundir, strerror(-D.lock_fd));
 }
@@ -230,13 +234,20 @@ static void trace_warnings(void)
 }
 
 /* Whatever fds we inherited beyond 0-2 must not reach the servers. */
+#ifndef SYS_close_range
+#define SYS_close_range 436  /* the same on every architecture; older libc headers lack it */
+#endif
+
 static void cloexec_inherited(void)
 {
-#ifdef SYS_close_range
 	if (syscall(SYS_close_range, 3u, ~0u, 4u /* CLOSE_RANGE_CLOEXEC */) == 0)
 		return;
-#endif
-	for (int fd = 3; fd < 65536; fd++)
+	/* Before Linux 5.11: every fd below our limit, without /proc. */
+	struct rlimit rl;
+	rlim_t top = getrlimit(RLIMIT_NOFILE, &rl) == 0 ? rl.rlim_cur : 65536;
+	if (top == RLIM_INFINITY || top > (1u << 20))
+		top = 1u << 20;
+	for (int fd = 3; (rlim_t)fd < top; fd++)
 		if (fcntl(fd, F_GETFD) >= 0)
 			set_cloexec(fd);
 }
@@ -271,7 +282,7 @@ int supervisor_run(const char *registry_opt, bool fg, bool ok_if_running)
 	take_lock();
 	int e = log_open(D.reg->r->log);
 	if (e < 0)
-		ready_fail(EX_FAIL, "cannot open trace log %s: %s", D.reg->r->log, strerror(-e));
+		ready_fail(EX_FAIL, "cannot open trace log %s: %s", D.reg->r->log, open_append_error(-e));
 	log_set_level(D.reg->r->tracelevel);
 	if (!D.foreground)
 		detach_stdio();
@@ -292,6 +303,7 @@ int supervisor_run(const char *registry_opt, bool fg, bool ok_if_running)
 	e = pidfile_write(D.rundir, getpid());
 	if (e < 0)
 		ready_fail(EX_FAIL, "cannot write %s/supervisor.pid: %s", D.rundir, strerror(-e));
+	rundir_watch();
 
 	trace(TRACE_INFO, NULL, "supervisor %s started, pid %d%s, registry %s, %zu servers", IS_VERSION,
 	      (int)getpid(), getpid() == 1 ? " (as PID 1)" : "", D.reg_path, D.reg->r->nservers);

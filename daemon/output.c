@@ -51,7 +51,7 @@ void outlog_drain(struct outlog *o)
 		if (file < 0 || write_full(file, buf, (size_t)n) != 0) {
 			if (!o->dropped)
 				trace(TRACE_ERROR, o->owner->id, "cannot write %s: %s; dropping output", o->path,
-				      strerror(errno));
+				      file < 0 ? open_append_error(errno) : strerror(errno));
 			o->dropped += (unsigned long long)n;
 		} else if (o->dropped) {
 			trace(TRACE_WARNING, o->owner->id, "%s writable again; %llu bytes of output were lost", o->path,
@@ -93,7 +93,7 @@ int outlog_prepare(struct svc *v, struct outlog *o, const char *path, char *why,
 	/* Find out now, not at the first output, if the log cannot be written. */
 	int f = open_logfile(path);
 	if (f < 0) {
-		snprintf(why, n, "log %s: %s", path, strerror(errno));
+		snprintf(why, n, "log %s: %s", path, open_append_error(errno));
 		return -2;
 	}
 	close(f);
@@ -137,7 +137,8 @@ void reopen_logs(void)
 				continue;
 			int fd = open_logfile(os[k]->path);
 			if (fd < 0)
-				trace(TRACE_ERROR, D.svcs[i]->id, "cannot reopen %s: %s", os[k]->path, strerror(errno));
+				trace(TRACE_ERROR, D.svcs[i]->id, "cannot reopen %s: %s", os[k]->path,
+				      open_append_error(errno));
 			else
 				close(fd);
 		}

@@ -1,5 +1,6 @@
 /* server.c: the server lifecycle: one transition function over state × event,
  * the restart policy as a pure function, and the server record itself. */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -161,6 +162,22 @@ static void send_stop(struct svc *v, int64_t now)
 	set_state(v, S_STOPPING, dl);
 }
 
+/* A server that gained privileges we lack (a set-user-ID program) cannot be
+ * killed: say so rather than "killed", and let it go, so that a stop still
+ * ends in time. Its exit, if it comes, is reaped as an orphan's. */
+static void abandon(struct svc *v, int64_t now)
+{
+	snprintf(v->last_error, sizeof v->last_error,
+		 "cannot be killed: process %d runs with privileges we lack (set-user-ID?); left running", (int)v->pid);
+	trace(TRACE_ERROR, v->id, "did not stop in time and %s", v->last_error);
+	pidtab_remove(v);
+	v->pid = 0;
+	if (v->removed)
+		settle(v, now);
+	else
+		set_state(v, S_DOWN, 0);  /* never a second copy beside it */
+}
+
 static bool clean_stop(const struct svc *v, int st, bool killed)
 {
 	int sig = v->inst_signal;
@@ -222,9 +239,12 @@ void svc_event(struct svc *v, enum svevent ev, int arg, int64_t now)
 		} else if (ev == E_EXIT) {
 			handle_exit(v, arg, now);
 		} else if (ev == E_TIMER) {
-			svc_ops->signal(v, SIGKILL);
-			trace(TRACE_WARNING, v->id, "did not stop in time: process group %d killed", (int)v->pid);
-			set_state(v, S_KILLED, 0);
+			if (svc_ops->signal(v, SIGKILL) == -EPERM)
+				abandon(v, now);
+			else {
+				trace(TRACE_WARNING, v->id, "did not stop in time: process group %d killed", (int)v->pid);
+				set_state(v, S_KILLED, 0);
+			}
 		}
 		break;
 	case S_KILLED:

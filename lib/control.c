@@ -41,6 +41,15 @@ const char *daemon_signal_error(pid_t pid, int e, char *buf, size_t n)
 
 pid_t daemon_find(const char *rundir, char *why, size_t n)
 {
+	/* What another user could have planted is never believed: not a
+	 * directory or lock anyone but its owner (or root) may write. */
+	int c = rundir_check(rundir, true, why, n);
+	if (c == 0)
+		c = runfile_check(rundir, "supervisor.lock", why, n);
+	if (c == -ENOENT)
+		return 0;
+	if (c < 0)
+		return -1;
 	pid_t p = lock_holder(rundir);
 	/* A daemon in a pid namespace below ours has a pid here, but its state
 	 * file's pids mean something else: every verb treats it alike. */

@@ -10,8 +10,9 @@
 #include "runfile.h"
 #include "status.h"
 
-/* The daemon's pid: >0, 0 not running, -2 in another pid namespace, -1 error.
- * On -2 and -1, why says so. */
+/* The daemon's pid: >0, 0 not running, -2 in another pid namespace, -1 error
+ * (a run directory or lock file we may not trust among them). On -2 and -1,
+ * why says so. */
 pid_t daemon_find(const char *rundir, char *why, size_t n);
 
 /* Signal the daemon (value != 0: sigqueue'd with that value), making sure the

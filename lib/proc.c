@@ -180,8 +180,7 @@ unsigned long long proc_pidns(pid_t pid)
 	return (unsigned long long)st.st_ino;
 }
 
-/* Whether pid's environment holds IMAGESERVING_SERVER=id. */
-bool proc_marked(pid_t pid, const char *id)
+bool proc_env(pid_t pid, const char *name, char *out, size_t n)
 {
 	char path[64], *env;
 	size_t len;
@@ -189,30 +188,20 @@ bool proc_marked(pid_t pid, const char *id)
 	if (read_file(path, 1u << 20, &env, &len) != 0)
 		return false;
 	bool found = false;
-	size_t idn = strlen(id);
+	size_t k = strlen(name);
 	for (size_t i = 0; i < len && !found; i += strlen(env + i) + 1)
-		found = strncmp(env + i, "IMAGESERVING_SERVER=", 20) == 0 && strncmp(env + i + 20, id, idn) == 0 &&
-			env[i + 20 + idn] == 0;
+		if (strncmp(env + i, name, k) == 0 && env[i + k] == '=') {
+			found = true;
+			snprintf(out, n, "%s", env + i + k + 1);
+		}
 	free(env);
 	return found;
 }
 
-/* The value of IMAGESERVING_SERVER in pid's environment, into out. */
-static bool marker_of(pid_t pid, char *out, size_t n)
+bool proc_marked(pid_t pid, const char *id)
 {
-	char path[64], *env;
-	size_t len;
-	snprintf(path, sizeof path, "/proc/%d/environ", (int)pid);
-	if (read_file(path, 1u << 20, &env, &len) != 0)
-		return false;
-	bool found = false;
-	for (size_t i = 0; i < len && !found; i += strlen(env + i) + 1)
-		if (strncmp(env + i, "IMAGESERVING_SERVER=", 20) == 0) {
-			snprintf(out, n, "%s", env + i + 20);
-			found = true;
-		}
-	free(env);
-	return found;
+	char v[256];
+	return proc_env(pid, "IMAGESERVING_SERVER", v, sizeof v) && strcmp(v, id) == 0;
 }
 
 void proc_servers_rss(const pid_t *pids, const char *const *ids, size_t n, pid_t sup, uint64_t *rss)
@@ -236,7 +225,7 @@ void proc_servers_rss(const pid_t *pids, const char *const *ids, size_t n, pid_t
 			if (pids[i] > 0 && ps.pgrp == pids[i])
 				owner = i;
 		char id[128];
-		if (owner == n && marker_of(kids[c], id, sizeof id))
+		if (owner == n && proc_env(kids[c], "IMAGESERVING_SERVER", id, sizeof id))
 			for (size_t i = 0; i < n && owner == n; i++)
 				if (strcmp(ids[i], id) == 0)
 					owner = i;

@@ -27,6 +27,10 @@ uint64_t proc_descendants_rss(pid_t pid);
  * does, and its descendants usually inherit it). */
 bool proc_marked(pid_t pid, const char *id);
 
+/* The value of name in pid's environment (truncated to n); false if it has
+ * none or its environment is unreadable (another user's process). */
+bool proc_env(pid_t pid, const char *name, char *out, size_t n);
+
 /* Resident memory of each server's whole tree, rss[i] for the main process
  * pids[i] (0: none) of server ids[i]: the process and its descendants, and
  * the children of their supervisor sup that belong to it (a member of its

@@ -172,8 +172,8 @@ void report_json(struct buf *b, const struct report *r)
 		json_int(b, s->wstatus >= 0, s->wstatus);
 		buf_puts(b, ", \"last_error\": ");
 		json_str(b, s->last_error);
-		buf_printf(b, ", \"ready\": %s, \"health\": null, \"notify_status\": null",
-			   w->alive && s->state == SV_RUNNING ? "true" : "false");
+		buf_printf(b, ", \"ready\": %s, \"health\": null, \"notify_status\": null, \"alive\": %s",
+			   w->alive && s->state == SV_RUNNING ? "true" : "false", w->alive ? "true" : "false");
 		buf_printf(b, ", \"stopped_by_request\": %s, \"start_time_boot_ns\": ", s->held ? "true" : "false");
 		json_int(b, s->pid > 0, s->start_boot_ns);
 		buf_puts(b, ", \"process_start\": ");
@@ -183,14 +183,42 @@ void report_json(struct buf *b, const struct report *r)
 	buf_puts(b, "]}\n");
 }
 
-/* Printable on one line: control characters shown as \xNN. */
+/* How many bytes at p put_clean copies as they are (a printable character,
+ * valid UTF-8), or 0 for one byte it shows as \xNN: a control character
+ * (C0, DEL, C1 such as the 8-bit CSI) or a byte of no valid character. */
+static size_t clean_run(const unsigned char *p)
+{
+	size_t n = utf8_len(p);
+	if (n == 1 && (*p < 0x20 || *p == 0x7f))
+		return 0;
+	if (n == 2 && p[0] == 0xc2 && p[1] < 0xa0)
+		return 0;
+	return n;
+}
+
+/* Width of s as put_clean shows it, in bytes (for padding). */
+static size_t clean_len(const char *s)
+{
+	size_t w = 0;
+	for (const unsigned char *p = (const unsigned char *)s; *p;) {
+		size_t n = clean_run(p);
+		w += n ? n : 4;
+		p += n ? n : 1;
+	}
+	return w;
+}
+
+/* Printable on one line: control characters and bad bytes shown as \xNN. */
 static void put_clean(struct buf *b, const char *s)
 {
-	for (; *s; s++) {
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			buf_printf(b, "\\x%02x", (unsigned char)*s);
-		else
-			buf_add(b, s, 1);
+	for (const unsigned char *p = (const unsigned char *)s; *p;) {
+		size_t n = clean_run(p);
+		if (n) {
+			buf_add(b, (const char *)p, n);
+			p += n;
+		} else {
+			buf_printf(b, "\\x%02x", *p++);
+		}
 	}
 }
 
@@ -206,8 +234,8 @@ void report_text(struct buf *b, const struct report *r)
 	buf_puts(b, "\n\n");
 	int wid = 2;
 	for (size_t i = 0; i < r->n; i++)
-		if ((int)strlen(r->rows[i].s->id) > wid)
-			wid = (int)strlen(r->rows[i].s->id);
+		if ((int)clean_len(r->rows[i].s->id) > wid)
+			wid = (int)clean_len(r->rows[i].s->id);
 	buf_printf(b, "%-*s  %-20s %8s %8s %10s %8s  %-12s %s\n", wid, "ID", "STATE", "PID", "UPTIME", "MEMORY",
 		   "RESTARTS", "LAST EXIT", "DESCRIPTION");
 	for (size_t i = 0; i < r->n; i++) {
@@ -223,14 +251,16 @@ void report_text(struct buf *b, const struct report *r)
 		wstatus_text(how, sizeof how, s->wstatus);
 		snprintf(stb, sizeof stb, "%s%s%s", sv_state_name((enum sv_state)s->state),
 			 s->held ? " (by request)" : "", s->pid > 0 && !w->alive ? " (gone)" : "");
-		buf_printf(b, "%-*s  %-20s %8s %8s %10s %8d  %-12s ", wid, s->id, stb, pidb, upb, memb, s->restarts,
-			   how[0] ? how : "-");
+		put_clean(b, s->id);
+		buf_printf(b, "%*s  %-20s %8s %8s %10s %8d  %-12s ", wid - (int)clean_len(s->id), "", stb, pidb, upb,
+			   memb, s->restarts, how[0] ? how : "-");
 		put_clean(b, s->description);
 		buf_puts(b, "\n");
 	}
 	for (size_t i = 0; i < r->n; i++)
 		if (r->rows[i].s->last_error[0]) {
-			buf_printf(b, "%s: last error: ", r->rows[i].s->id);
+			put_clean(b, r->rows[i].s->id);
+			buf_puts(b, ": last error: ");
 			put_clean(b, r->rows[i].s->last_error);
 			buf_puts(b, "\n");
 		}

@@ -56,6 +56,10 @@ static _Noreturn void child(const struct prep *p)
 	const struct spawn_spec *sp = p->sp;
 	if (setsid() < 0)
 		child_fail(p, ST_SETSID);
+	/* Into the server's cgroup before anything can fork; without it the
+	 * server still runs (its strays are then found by their markers). */
+	if (sp->cgroup_fd > 2)
+		(void)!write(sp->cgroup_fd, "0", 1);
 	if (dup2(p->infd, 0) < 0 || (sp->out_fd >= 0 && dup2(sp->out_fd, 1) < 0) ||
 	    (sp->err_fd >= 0 && dup2(sp->err_fd, 2) < 0))
 		child_fail(p, ST_STDIO);

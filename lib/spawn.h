@@ -20,6 +20,7 @@ struct spawn_spec {
 	unsigned long nofile_soft; /* RLIMIT_NOFILE soft limit to restore; 0 keeps */
 	const int *reset;          /* signals whose disposition the caller changed: */
 	int nreset;                /* the child sets them back to default */
+	int cgroup_fd;             /* > 2: a cgroup.procs the child joins first */
 };
 
 /* Returns the new pid, or -1 with why set ("exec /x: No such file or

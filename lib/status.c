@@ -10,6 +10,8 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "runfile.h"
+
 static const char *const state_names[SV_NSTATES] = {
 	"waiting", "starting", "running", "backoff", "stopping", "stopped", "fatal",
 };
@@ -244,10 +246,11 @@ bad:
 int state_read(const char *dir, struct st_file *f)
 {
 	memset(f, 0, sizeof *f);
-	char *p = path_join(dir, STATE_FILE);
 	char *text;
-	int r = read_file(p, 64u << 20, &text, NULL);
-	free(p);
+	/* A state file we may not trust (owned by another user than the run
+	 * directory's, writable by others) names pids to signal: -EPERM. */
+	int fd = runfile_open_trusted(dir, STATE_FILE);
+	int r = fd < 0 ? -errno : read_fd(fd, 64u << 20, &text, NULL);
 	if (r < 0)
 		return r;
 	r = state_parse(text, f);

@@ -80,7 +80,8 @@ void state_format_server(struct buf *b, const struct st_server *s);
 /* Parse text (modified in place). 0, or -EINVAL if it is not a state file. */
 int state_parse(char *text, struct st_file *f);
 
-/* Read dir/supervisor.state. 0, -ENOENT, or -EINVAL (garbled). */
+/* Read dir/supervisor.state. 0, -ENOENT, -EINVAL (garbled), or -EPERM (a
+ * file we may not trust: owned by another user or writable by others). */
 int state_read(const char *dir, struct st_file *f);
 void state_free(struct st_file *f);
 const struct st_server *state_find(const struct st_file *f, const char *id);

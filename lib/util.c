@@ -371,6 +371,11 @@ int read_file(const char *path, size_t max, char **out, size_t *len)
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return -errno;
+	return read_fd(fd, max, out, len);
+}
+
+int read_fd(int fd, size_t max, char **out, size_t *len)
+{
 	struct stat st;
 	int e = 0;
 	if (fstat(fd, &st) != 0)

@@ -78,6 +78,8 @@ void fmt_bytes(char *out, size_t n, uint64_t bytes);      /* 1.2 MiB */
 /* A whole regular file (NUL-terminated): 0, or -errno (-EINVAL: not a
  * regular file, -EFBIG: larger than max). */
 int read_file(const char *path, size_t max, char **out, size_t *len);
+/* The same from an open fd, which it closes. */
+int read_fd(int fd, size_t max, char **out, size_t *len);
 ssize_t read_full(int fd, void *p, size_t n);
 int write_full(int fd, const void *p, size_t n);  /* 0 or -1 */
 int set_cloexec(int fd);

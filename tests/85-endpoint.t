@@ -5,7 +5,7 @@
 # /readyz following a death at once, a port that cannot be bound, a reload
 # that moves the port, and a stop that closes it before the servers stop.
 . "$(dirname "$0")/lib.sh"
-plan 41
+plan 43
 TOOLS=$ROOT/build/tools
 if ! "$ROOT/tools/deps.sh" --prometheus "$TOOLS" >"$T/deps.out" 2>&1; then
 	echo "1..0 # SKIP promtool and prometheus unavailable: $(tail -1 "$T/deps.out")"; exit 0
@@ -103,6 +103,18 @@ is "$(get /readyz/fat)" 503 "/readyz/ID of a fatal server: 503"
 is "$(get /readyz)" 503 "/readyz: 503 while a server that should run is not ready"
 kill -KILL "$SUP"; wait "$SUP" 2>/dev/null
 kill_marked
+
+# ---- the shipped registry, as make run runs it ----
+cp -R "$ROOT/conf" "$T/conf"
+SP=$(free_port)
+sed -i "s#<tcpport>9910</tcpport>#<tcpport>$SP</tcpport>#" "$T/conf/SupervisorRegistry.xml"
+"$BIN" supervisor -f -c "$T/conf/SupervisorRegistry.xml" >>"$T/sup.out" 2>&1 &
+SHIP=$!; track "$SHIP"
+shipped_up() { [ "$(curl -s --max-time 2 "http://127.0.0.1:$SP/readyz")" = ok ]; }
+wait_for 20 shipped_up; ok $? "the shipped registry serves the endpoint, and /readyz says ok once is, svg and ps run"
+curl -s --max-time 5 "http://127.0.0.1:$SP/metrics" | "$TOOLS/promtool" check metrics >"$T/promtool2.out" 2>&1; rc=$?
+is "$rc" 0 "curl /metrics | promtool check metrics exits 0 with the shipped registry"
+kill -TERM "$SHIP"; wait "$SHIP" 2>/dev/null
 
 # ---- a real Prometheus scrapes it ----
 reg_write <<EOF

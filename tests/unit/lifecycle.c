@@ -2,6 +2,7 @@
  * TAP. Every cell of the state × event table is driven through stub side
  * effects, without processes, plus the restart policy's branches and the
  * intent rules (held, removed, stopping everything). */
+#include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -37,6 +38,7 @@ static struct {
 	int sigs[8], nsig;
 	int exited, drops, fatals;
 } st;
+static int kill_result;  /* what a SIGKILL returns: 0, or -EPERM (a set-user-ID server) */
 
 static int stub_launch(struct svc *v, int64_t now)
 {
@@ -50,11 +52,12 @@ static int stub_launch(struct svc *v, int64_t now)
 	v->inst_signal = v->cfg->stop_signal;
 	return 0;
 }
-static void stub_signal(struct svc *v, int sig)
+static int stub_signal(struct svc *v, int sig)
 {
 	(void)v;
 	if (st.nsig < 8)
 		st.sigs[st.nsig++] = sig;
+	return sig == SIGKILL ? kill_result : 0;
 }
 static void stub_exited(struct svc *v, pid_t old)
 {
@@ -169,6 +172,12 @@ static void table(void)
 	done(v);
 	v = cell(S_STOPPING, E_TIMER, 0, T0 + 5 * SEC, S_KILLED, "timeout: KILL");
 	ok(st.nsig == 1 && st.sigs[0] == SIGKILL && v->deadline == 0, "KILL sent, no timer left");
+	done(v);
+	kill_result = -EPERM;
+	v = cell(S_STOPPING, E_TIMER, 0, T0 + 5 * SEC, S_DOWN, "timeout, KILL refused (EPERM): let go, down");
+	ok(v->pid == 0 && strstr(v->last_error, "cannot be killed") && st.launches == 0,
+	   "no pid kept, the error says it cannot be killed, no second copy launched");
+	kill_result = 0;
 	done(v);
 
 	/* KILLED */

@@ -1,0 +1,125 @@
+/* cgroup.c: each server's processes contained in a cgroup (v2) of its own,
+ * where one is writable: found whatever their session, process group or
+ * environment (env -i, setsid), across restarts and after a hard kill of
+ * the supervisor. Without a writable cgroup v2 everything here is a no-op. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "lib/log.h"
+#include "lib/util.h"
+
+#define CGROUP2_MAGIC 0x63677270
+
+static char *base;  /* <cgroup2 mount><our cgroup>/imageserving.<hash of run dir>; NULL: none */
+
+static bool is_cgroup2(const char *dir)
+{
+	struct statfs sf;
+	return statfs(dir, &sf) == 0 && (unsigned long)sf.f_type == CGROUP2_MAGIC;
+}
+
+/* An id usable as a directory name as it is; others get no cgroup. */
+static bool plain_id(const char *id)
+{
+	if (!*id || *id == '.')
+		return false;
+	for (const char *c = id; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '_' ||
+		      *c == '-' || *c == '.'))
+			return false;
+	return true;
+}
+
+void cgroup_setup(void)
+{
+	if (base)
+		return;
+	const char *mnt = is_cgroup2("/sys/fs/cgroup") ? "/sys/fs/cgroup"
+			  : is_cgroup2("/sys/fs/cgroup/unified") ? "/sys/fs/cgroup/unified"
+								   : NULL;
+	char *text, *ours = NULL;
+	if (!mnt || read_file("/proc/self/cgroup", 1 << 16, &text, NULL) != 0)
+		return;
+	for (char *l = strtok(text, "\n"); l; l = strtok(NULL, "\n"))
+		if (strncmp(l, "0::/", 4) == 0)
+			ours = l + 3;
+	uint32_t h = 2166136261u;  /* FNV-1a of the run directory: one cgroup per supervisor */
+	for (const char *c = D.rundir; *c; c++)
+		h = (h ^ (unsigned char)*c) * 16777619u;
+	char *dir = ours ? xmalloc(strlen(mnt) + strlen(ours) + 32) : NULL;
+	if (dir)
+		sprintf(dir, "%s%s/imageserving.%08x", mnt, strcmp(ours, "/") ? ours : "", h);
+	free(text);
+	struct stat st;
+	if (!dir || (mkdir(dir, 0755) != 0 && errno != EEXIST) || lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode) ||
+	    (st.st_uid != geteuid() && st.st_uid != 0)) {
+		trace(TRACE_DEBUG, NULL, "no cgroup of our own (%s): servers' strays are found by their markers only",
+		      dir ? strerror(errno) : "no cgroup v2");
+		free(dir);
+		return;
+	}
+	base = dir;
+}
+
+static char *server_file(const char *id, const char *name)
+{
+	char *dir = path_join(base, id), *p = path_join(dir, name);
+	free(dir);
+	return p;
+}
+
+int cgroup_procs_fd(const char *id)
+{
+	if (!base || !plain_id(id))
+		return -1;
+	char *dir = path_join(base, id);
+	if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+		free(dir);
+		return -1;
+	}
+	free(dir);
+	char *p = server_file(id, "cgroup.procs");
+	int fd = open(p, O_WRONLY | O_CLOEXEC);
+	free(p);
+	return fd;
+}
+
+int cgroup_pids(const char *id, pid_t *out, int max)
+{
+	if (!base || !plain_id(id))
+		return 0;
+	char *p = server_file(id, "cgroup.procs"), *text;
+	int r = read_file(p, 1 << 22, &text, NULL), k = 0;
+	free(p);
+	if (r != 0)
+		return 0;
+	for (char *s = text, *end; *s && k < max; s = end) {
+		long v = strtol(s, &end, 10);
+		if (end == s)
+			break;
+		if (v > 1 && v != getpid())
+			out[k++] = (pid_t)v;
+	}
+	free(text);
+	return k;
+}
+
+void cgroup_remove_all(void)
+{
+	if (!base)
+		return;
+	for (size_t i = 0; i < D.nsvc; i++) {
+		char *dir = plain_id(D.svcs[i]->id) ? path_join(base, D.svcs[i]->id) : NULL;
+		if (dir)
+			(void)rmdir(dir);  /* an error means it is still in use or already gone */
+		free(dir);
+	}
+	(void)rmdir(base);
+}
