@@ -190,7 +190,8 @@ void kill_strays(void)
 {
 	/* What is in our cgroups is ours: only we put processes there, and we
 	 * hold the run directory's lock. */
-	cgroup_setup();
+	if (D.reg->r->cgroups)
+		cgroup_setup();  /* opt-in: a cgroup move costs ~2 ms per spawn */
 	static pid_t buf[8192];
 	for (size_t i = 0; i < D.reg->r->nservers; i++) {
 		const char *id = D.reg->r->servers[i].id;

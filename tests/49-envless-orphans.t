@@ -1,7 +1,8 @@
 #!/bin/bash
 # Orphans that lost the environment marker (repro U): a server's worker
 # that clears its environment (env -i, sudo) and leaves its session is
-# contained by the server's cgroup, where a cgroup v2 is writable: it is
+# contained by the server's cgroup (<cgroups>true</cgroups>: opt-in, a
+# cgroup move costs milliseconds per spawn), where a cgroup v2 is writable: it is
 # stopped with its server on every restart, and after a hard kill of the
 # supervisor by the next start.
 . "$(dirname "$0")/lib.sh"
@@ -21,7 +22,7 @@ exec sleep 300
 EOS
 chmod 755 "$T/launcher.sh"
 cat >"$REG" <<EOF
-<supervisor><config><log>$T/log/supervisor.log</log><temp>$RUN</temp></config><servers>
+<supervisor><config><log>$T/log/supervisor.log</log><temp>$RUN</temp><cgroups>true</cgroups></config><servers>
 <server id="is"><executable>$T/launcher.sh</executable><stopTimeout>2</stopTimeout>$TEST_MARK</server>
 </servers></supervisor>
 EOF

@@ -86,6 +86,14 @@ void config_parse(struct rctx *c, const struct xnode *el, struct registry *r)
 			get_uint(c, n, 0, REG_MAX_SECONDS, &r->stats_interval);
 		} else if (strcmp(n->name, "shutdownTimeout") == 0) {
 			get_uint(c, n, 0, REG_MAX_SECONDS, &r->shutdown_timeout);
+		} else if (strcmp(n->name, "cgroups") == 0) {
+			char *t = text_of(c, n);
+			if (t && (strcasecmp(t, "true") == 0 || strcmp(t, "1") == 0))
+				r->cgroups = true;
+			else if (t && (strcasecmp(t, "false") == 0 || strcmp(t, "0") == 0))
+				r->cgroups = false;
+			else if (t)
+				reg_err(c, n->line, "<cgroups>: '%s' is not true or false", t);
 		} else {
 			reg_warn(c, n->line, "unknown element <%s> in <config> (ignored)", n->name);
 		}
