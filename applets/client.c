@@ -87,7 +87,7 @@ static void clear_stale_pidfile(const char *rundir)
  * slack; 10 minutes if its state is unreadable. */
 static int64_t stop_wait_ms(const struct ctl *c, pid_t pid)
 {
-	struct st_file st;
+	struct st_file st = {0};
 	int64_t ms = 600000;
 	if (state_read(c->rundir, &st) == 0 && st.pid == pid)
 		ms = st.stop_budget_ms + 10000;
@@ -110,7 +110,7 @@ static int do_stop(struct ctl *c)
 		warnx_("stop: %s", why);
 		return EX_FAIL;
 	}
-	struct st_file st;
+	struct st_file st = {0};
 	struct buf ids = {0};
 	if (state_read(c->rundir, &st) == 0 && st.pid == pid)
 		state_ids(&st, true, &ids);
@@ -196,7 +196,7 @@ static bool not_starting(const struct st_file *f, void *arg)
  * not (the daemon has already said why on stderr). */
 static void report_started(const struct ctl *c, const char *rundir, pid_t pid)
 {
-	struct st_file st;
+	struct st_file st = {0};
 	if (wait_state(rundir, pid, not_starting, NULL, 2000, &st) != 1) {
 		state_free(&st);
 		return;
@@ -251,7 +251,7 @@ static int do_start(const struct ctl *c)
 		;
 	rc = WIFEXITED(status) ? WEXITSTATUS(status) : EX_FAIL;
 	pid_t pid = daemon_find(rundir, why, sizeof why);
-	struct st_file st;
+	struct st_file st = {0};
 	/* Report only a supervisor that this call saw start. */
 	if (before == 0 && pid > 0 && state_read(rundir, &st) == 0 && st.pid == pid && st.start_boot_ns >= t0)
 		report_started(c, rundir, pid);
@@ -346,7 +346,7 @@ static int do_reload(const struct ctl *c)
 		warnx_("reload: %s", daemon_signal_error(pid, e, why, sizeof why));
 		return signal_rc(e);
 	}
-	struct st_file st;
+	struct st_file st = {0};
 	int w = wait_state(c->rundir, pid, newer, &gen, 10000, &st);
 	state_free(&st);
 	if (w != 1) {
@@ -375,7 +375,7 @@ static int restart_in_place(const struct ctl *c)
 {
 	char why[512];
 	pid_t pid = daemon_find(c->rundir, why, sizeof why);
-	struct st_file st;
+	struct st_file st = {0};
 	if (pid <= 0 || state_read(c->rundir, &st) != 0 || st.pid != pid || !st.foreground) {
 		if (pid > 0)
 			state_free(&st);
@@ -453,7 +453,7 @@ static int server_command(const struct ctl *c, int cmd, const char *id)
 				warnx_("%s %s: %s", c->verb, id, why);
 			return pid == 0 ? EX_NOSUPERVISOR : EX_FAIL;
 		}
-		struct st_file st;
+		struct st_file st = {0};
 		if (state_read(c->rundir, &st) != 0 || st.pid != pid) {
 			warnx_("%s %s: cannot read the supervisor's state in %s", c->verb, id, c->rundir);
 			state_free(&st);

@@ -175,7 +175,7 @@ static void reexec(void)
 	trace(TRACE_INFO, NULL, "every server stopped; restarting the supervisor in place (pid %d)", (int)getpid());
 	if (flags >= 0 && fcntl(D.lock_fd, F_SETFD, flags & ~FD_CLOEXEC) == 0 && setenv(LOCK_ENV, num, 1) == 0) {
 		char *argv[] = {"imageserving", "supervisor", "-f", "-c", D.reg_path, NULL};
-		execv("/proc/self/exe", argv);
+		execv(self_exe(), argv);
 		trace(TRACE_ERROR, NULL, "cannot re-execute /proc/self/exe: %s; restarting the servers in this process",
 		      strerror(errno));
 	}

@@ -156,7 +156,7 @@ static int spawn_once(const char *registry, int *fd, struct outcome *out)
 		int flags = fcntl(pp[1], F_GETFD);
 		if (setenv(READY_ENV, num, 1) == 0 && flags >= 0 && fcntl(pp[1], F_SETFD, flags & ~FD_CLOEXEC) == 0) {
 			char *argv[] = {"imageserving", "supervisor", "-c", (char *)registry, NULL};
-			execv("/proc/self/exe", argv);
+			execv(self_exe(), argv);
 		}
 		unsetenv(READY_ENV);
 		set_cloexec(pp[1]);

@@ -505,3 +505,15 @@ const char *path_base(const char *path)
 	const char *slash = strrchr(path, '/');
 	return slash ? slash + 1 : path;
 }
+
+const char *self_exe(void)
+{
+	static char path[4096];
+	ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
+	if (n <= 0 || path[0] != '/')
+		return "/proc/self/exe";
+	path[n] = 0;
+	if (access(path, X_OK) != 0)
+		return "/proc/self/exe";
+	return path;
+}

@@ -85,6 +85,11 @@ int write_full(int fd, const void *p, size_t n);  /* 0 or -1 */
 int set_cloexec(int fd);
 int set_nonblock(int fd);
 
+/* This program's own file, to execute again: the path /proc/self/exe names
+ * (so that a tool running us, such as valgrind, sees which program), else
+ * /proc/self/exe itself (a deleted or replaced file). Static buffer. */
+const char *self_exe(void);
+
 /* Path helpers (results from xmalloc). */
 char *path_dirname(const char *path);
 char *path_join(const char *dir, const char *name);  /* name if absolute; "." and ".." folded */

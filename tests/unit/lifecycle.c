@@ -14,22 +14,7 @@
 #include "lib/log.h"
 #include "lib/util.h"
 
-static int tests, failures;
-
-__attribute__((format(printf, 2, 3)))
-static bool ok(bool cond, const char *fmt, ...)
-{
-	va_list ap;
-	tests++;
-	if (!cond)
-		failures++;
-	printf("%sok %d - ", cond ? "" : "not ", tests);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	return cond;
-}
+#include "tap.h"
 
 /* ---- stub side effects: they record what the lifecycle asked for ---- */
 static struct {
