@@ -28,7 +28,7 @@ complete_line() {
 }
 
 is "$(complete_line imageserving '')" \
-	"check condrestart force-reload reload reopen restart start status stop supervisor try-restart " \
+	"check condrestart force-reload probe reload reopen restart start status stop supervisor try-restart " \
 	"imageserving <TAB> offers every verb"
 is "$(complete_line ImageServing re)" "reload reopen restart " "ImageServing re<TAB> offers reload, reopen, restart"
 is "$(complete_line ImageServing -c "$REG" restart '')" "alpha beta gamma " \
