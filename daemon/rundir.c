@@ -37,19 +37,29 @@ static bool lock_in_place(void)
 	return same;
 }
 
-static void restore(void)
+/* One attempt; false if the directory vanished again meanwhile (a removal
+ * still under way, as rm -rf unlinks the files, then the directory). */
+static bool restore_once(void)
 {
 	char why[512];
 	if (rundir_prepare(D.rundir, why, sizeof why) != 0) {
 		trace(TRACE_ERROR, NULL, "run directory removed and not made again (%s): a second supervisor could "
 					 "start beside this one",
 		      why);
-		return;
+		return true;
 	}
-	if (wd < 0 && (wd = inotify_add_watch(watch_fd, D.rundir, WATCH_MASK)) < 0)
+	/* Watch the directory that is there now (the same wd if it is the same). */
+	int nwd = inotify_add_watch(watch_fd, D.rundir, WATCH_MASK);
+	if (nwd >= 0)
+		wd = nwd;
+	else if (errno == ENOENT)
+		return false;
+	else
 		trace(TRACE_ERROR, NULL, "cannot watch run directory %s again: %s", D.rundir, strerror(errno));
 	if (!lock_in_place()) {
 		int fd = lock_take(D.rundir);
+		if (fd == -ENOENT)
+			return false;
 		if (fd == -EAGAIN) {
 			trace(TRACE_ERROR, NULL, "run directory %s lost its lock and supervisor %d took a new one: two "
 						 "supervisors may now run the same servers",
@@ -67,12 +77,24 @@ static void restore(void)
 	char *p = path_join(D.rundir, "supervisor.pid");
 	int e = access(p, F_OK) == 0 ? 0 : pidfile_write(D.rundir, getpid());
 	free(p);
+	if (e == -ENOENT)
+		return false;
 	if (e < 0)
 		trace(TRACE_ERROR, NULL, "cannot write %s/supervisor.pid again: %s", D.rundir, strerror(-e));
 	p = path_join(D.rundir, STATE_FILE);
 	if (access(p, F_OK) != 0)
-		state_write();
+		D.dirty = true;  /* written at the end of this loop turn */
 	free(p);
+	return true;
+}
+
+static void restore(void)
+{
+	for (int attempt = 0; attempt < 20; attempt++)
+		if (restore_once())
+			return;
+	trace(TRACE_ERROR, NULL, "run directory %s keeps vanishing; a second supervisor could start beside this one",
+	      D.rundir);
 }
 
 static void watch_ready(struct source *s, uint32_t events)
