@@ -12,4 +12,6 @@ echo "make run: the supervisor runs in the foreground on $reg; Ctrl-C stops it."
 echo "  trace log:    $log"
 echo "  server logs:  $logs"
 echo "  status:       $bin status    (from another shell in $(pwd); $bin stop stops it too)"
+port=$(printf '%s\n' "$plan" | sed -n 's/^status port: *127.0.0.1:\([0-9]*\).*/\1/p')
+[ -n "$port" ] && echo "  endpoint:     curl -s 127.0.0.1:$port/status    (also /metrics, /livez, /readyz)"
 exec "$bin" supervisor -f -c "$reg"
