@@ -441,17 +441,7 @@ endpoint_probe() {
 		# A crash restart while 64 connections are held, one a slowloris
 		# client sending a header byte every 50 ms: the first restart of s3,
 		# beside crash1_ms (s1, nothing held).
-		/usr/bin/python3 -c 'import socket, sys, time
-port = int(sys.argv[1])
-held = [socket.create_connection(("127.0.0.1", port)) for _ in range(63)]
-slow = socket.create_connection(("127.0.0.1", port))
-print("held", flush=True)
-for c in b"GET /status HTTP/1.1\r\nX-Slow: " + b"a" * 4000:
-    try:
-        slow.send(bytes([c]))
-    except OSError:
-        break
-    time.sleep(0.05)' "$port" >"$dir/held.out" 2>&1 &
+		/usr/bin/python3 "$ROOT/bench/hold-connections.py" "$port" >"$dir/held.out" 2>&1 &
 		local holder=$!
 		BGPIDS="$BGPIDS $holder"
 		local end=$(( $(date +%s%N) + 5000000000 ))

@@ -140,19 +140,9 @@ wait_for 30 counted; ok $? "and sees the restart counted after a kill"
 kill -TERM "$PROM"; wait "$PROM" 2>/dev/null
 
 # ---- 64 idle connections and a slowloris client do not hold up a restart ----
-"$PY" -c 'import socket, sys, time
-port = int(sys.argv[1])
-idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(63)]
-slow = socket.create_connection(("127.0.0.1", port))
-print("up", flush=True)
-for c in b"GET /status HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 4000:
-    try:
-        slow.send(bytes([c]))
-    except OSError:
-        break
-    time.sleep(0.05)' "$P" >"$T/loris.out" 2>&1 &
+"$PY" "$ROOT/bench/hold-connections.py" "$P" >"$T/loris.out" 2>&1 &
 LORIS=$!; track "$LORIS"
-wait_for 10 grep -q up "$T/loris.out"
+wait_for 10 grep -q held "$T/loris.out"
 old=$(spid a)
 t0=$(date +%s%N)
 kill -KILL "$old"
