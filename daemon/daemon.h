@@ -137,6 +137,7 @@ struct daemon {
 	unsigned next_prio;        /* PHASE_STARTING: the next group */
 	int64_t next_group_at;     /* 0: none */
 	int64_t stop_deadline;     /* stopping under shutdownTimeout; 0: none */
+	int64_t stop_budget;       /* the registry's stop_budget_ns(), once per registry */
 	uint64_t scale_num, scale_den; /* stop timeouts scaled to fit the budget */
 	int exit_code;
 	unsigned long generation, serial;

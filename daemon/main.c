@@ -148,6 +148,7 @@ static void create_servers(void)
 	D.phase = PHASE_STARTING;
 	D.next_prio = D.nsvc ? r->servers[0].priority : 0;
 	D.stop_deadline = 0;
+	D.stop_budget = stop_budget_ns(r);
 	D.generation++;
 	log_set_level(r->tracelevel);
 	int64_t now = mono_ns();

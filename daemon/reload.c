@@ -155,6 +155,7 @@ void reload(void)
 	}
 	regref_drop(D.reg);
 	D.reg = nr;
+	D.stop_budget = stop_budget_ns(r);
 	log_set_level(r->tracelevel);
 	D.stats_at = r->stats_interval ? now + (int64_t)r->stats_interval * SEC : 0;
 	D.generation++;

@@ -43,7 +43,7 @@ static void fill_head(struct st_file *f)
 	f->serial = (int64_t)D.serial;
 	f->phase = D.phase;
 	f->foreground = D.foreground;
-	f->stop_budget_ms = stop_budget_ns(D.reg->r) / MS;
+	f->stop_budget_ms = D.stop_budget / MS;
 	f->stop_deadline_ns = D.stop_deadline;
 	snprintf(f->registry, sizeof f->registry, "%s", D.reg_path);
 	snprintf(f->rundir, sizeof f->rundir, "%s", D.rundir);
