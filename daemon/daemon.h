@@ -25,14 +25,19 @@
  * (held: stopped by request; removed: dropped by a reload), as runit keeps
  * state apart from want. One function, svc_event(), moves a server between
  * states; nothing else assigns v->state. The deadline's meaning comes from
- * the state: STOPPING → send KILL, BACKOFF → launch; every other state has
- * none. Invariants (checked in the sanitizer build):
+ * the state: STARTING → not ready in time (startTimeout; optional),
+ * STOPPING → send KILL, BACKOFF → launch; every other state has none.
+ * Invariants (checked in the sanitizer build):
  *   pid != 0      ⇔ state ∈ {STARTING, RUNNING, STOPPING, KILLED}
- *   deadline != 0 ⇔ state ∈ {STOPPING, BACKOFF}
+ *   deadline != 0 ⇒ state ∈ {STARTING, STOPPING, BACKOFF}
+ *   state ∈ {STOPPING, BACKOFF} ⇒ deadline != 0
+ * A server that fails (a health check, its watchdog, its startTimeout) is
+ * stopped like any other (stop signal, stopTimeout, KILL) with `failing`
+ * set; its exit then goes through the restart policy as a crash's does.
  */
 enum svstate {
 	S_WAITING,  /* its start group has not come */
-	S_STARTING, /* exec'd, not yet ready (readiness: later) */
+	S_STARTING, /* exec'd, not yet ready; timer: startTimeout */
 	S_RUNNING,
 	S_STOPPING, /* stop signal sent; timer: KILL */
 	S_KILLED,   /* KILL sent; waiting for the exit */
@@ -46,6 +51,8 @@ enum svevent {
 	E_STOP,  /* stop it (a stop-all, stop ID, restart ID, a reload) */
 	E_EXIT,  /* its main process exited (arg: wait status) */
 	E_TIMER, /* its deadline passed */
+	E_READY, /* it became ready (readiness health / notify) */
+	E_FAIL,  /* it failed while alive (health, watchdog): v->last_error says why */
 	E_N
 };
 enum launch_why { WHY_FIRST, WHY_CRASH, WHY_ASKED };
@@ -83,6 +90,8 @@ struct svc {
 	struct regref *want_reg;
 	enum svstate state;
 	bool held, removed;
+	bool failing;              /* being stopped because it failed: restart as after a crash */
+	bool keep_error;           /* last_error explains this instance's start: keep it */
 	pid_t pid;
 	int64_t start_mono, start_boot;
 	unsigned long long proc_start;
@@ -94,6 +103,9 @@ struct svc {
 	bool started_once;
 	int last_status;           /* wait status; -1: none */
 	char last_error[160];
+	int64_t ready_mono;        /* when this instance became ready; 0: not (yet) */
+	char health[96];           /* the health engine's summary; "": no check */
+	char notify_status[128];   /* the last STATUS= it sent over sd_notify */
 	struct extralist extras;   /* descendants outside the process group */
 	struct outlog out, err;
 };

@@ -47,8 +47,9 @@ static void set_state(struct svc *v, enum svstate s, int64_t deadline)
 	mark();
 #ifdef IS_SANITIZE
 	bool has_pid = s == S_STARTING || s == S_RUNNING || s == S_STOPPING || s == S_KILLED;
-	bool has_timer = s == S_STOPPING || s == S_BACKOFF;
-	if (has_pid != (v->pid != 0) || has_timer != (deadline != 0))
+	bool may_timer = s == S_STARTING || s == S_STOPPING || s == S_BACKOFF;
+	bool needs_timer = s == S_STOPPING || s == S_BACKOFF;
+	if (has_pid != (v->pid != 0) || (deadline != 0 && !may_timer) || (needs_timer && deadline == 0))
 		abort();
 #endif
 }
@@ -63,7 +64,14 @@ int64_t backoff_delay(unsigned quick_deaths, unsigned delay_max_s)
 	return d < cap ? d : cap;
 }
 
-static void exit_policy(struct svc *v, int64_t now, bool start_failed);
+static void exit_policy(struct svc *v, int64_t now, bool start_failed, bool failed);
+
+/* Ready: at exec (readiness exec), or when its health check or READY=1 says. */
+static void become_ready(struct svc *v, int64_t now)
+{
+	v->ready_mono = now;
+	set_state(v, S_RUNNING, 0);
+}
 
 /* Start an instance with the registry's latest settings. */
 static void launch(struct svc *v, int64_t now, enum launch_why why)
@@ -82,27 +90,39 @@ static void launch(struct svc *v, int64_t now, enum launch_why why)
 		v->reg = v->want_reg;
 	}
 	v->start_mono = now;
-	if (svc_ops->launch(v, now) == 0) {
+	v->ready_mono = 0;
+	v->failing = false;
+	if (!v->keep_error)
 		v->last_error[0] = 0;
-		set_state(v, S_RUNNING, 0);
+	v->keep_error = false;
+	if (svc_ops->launch(v, now) == 0) {
+		if (v->cfg->readiness == READY_EXEC || v->cfg->readiness == READY_AUTO)
+			become_ready(v, now);
+		else
+			set_state(v, S_STARTING, v->cfg->start_timeout ? now + (int64_t)v->cfg->start_timeout * SEC : 0);
 		return;
 	}
 	v->pid = 0;
 	v->last_status = -1;
 	trace(TRACE_ERROR, v->id, "cannot start: %s", v->last_error);
-	exit_policy(v, now, true);
+	exit_policy(v, now, true, false);
 }
 
-/* A server died (or could not start) without being asked to. */
-static void exit_policy(struct svc *v, int64_t now, bool start_failed)
+/* A server died (or could not start, or failed and was stopped for it)
+ * without being asked to. */
+static void exit_policy(struct svc *v, int64_t now, bool start_failed, bool failed)
 {
 	const struct server *s = v->cfg;
 	int st = v->last_status;
-	bool clean = !start_failed && st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+	bool clean = !start_failed && !failed && st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0;
 	int64_t quick = (int64_t)s->min_uptime * SEC;
 	if (quick < QUICK_FLOOR)
 		quick = QUICK_FLOOR;
-	if (start_failed || now - v->start_mono < quick)
+	if (failed)
+		v->keep_error = true;  /* why it was restarted, shown beside the new instance */
+	/* A server that failed before it was ever ready (its startTimeout, a
+	 * check that never passed) has not been up at all. */
+	if (start_failed || (failed && !v->ready_mono) || now - v->start_mono < quick)
 		v->quick_deaths++;
 	else
 		v->quick_deaths = 1;
@@ -112,6 +132,7 @@ static void exit_policy(struct svc *v, int64_t now, bool start_failed)
 		return;
 	}
 	if (s->max_restarts && v->quick_deaths > s->max_restarts) {
+		v->keep_error = false;
 		trace(TRACE_ERROR, v->id, "fatal: died %u times in a row within %.1f s of starting", v->quick_deaths,
 		      (double)quick / SEC);
 		set_state(v, S_FATAL, 0);
@@ -133,6 +154,7 @@ static void exit_policy(struct svc *v, int64_t now, bool start_failed)
 /* After a stop: gone for good, up again, or down. */
 static void settle(struct svc *v, int64_t now)
 {
+	v->failing = false;
 	if (v->removed) {
 		trace(TRACE_INFO, v->id, "removed from the registry");
 		svc_ops->drop(v);  /* v is gone */
@@ -201,6 +223,11 @@ static void handle_exit(struct svc *v, int st, int64_t now)
 			trace(TRACE_INFO, v->id, "stopped (%s) after %.1f s up", how, up);
 		else
 			trace(TRACE_WARNING, v->id, "stopped uncleanly (%s)", how);
+		if (v->failing && svc_wants_up(v)) {
+			v->failing = false;
+			exit_policy(v, now, false, true);
+			return;
+		}
 		settle(v, now);
 		return;
 	}
@@ -209,7 +236,16 @@ static void handle_exit(struct svc *v, int st, int64_t now)
 		settle(v, now);
 		return;
 	}
-	exit_policy(v, now, false);
+	exit_policy(v, now, false, false);
+}
+
+/* It failed while alive: stop it as any stop does, then restart it as after
+ * a crash. v->last_error already says why. */
+static void fail(struct svc *v, int64_t now)
+{
+	trace(TRACE_WARNING, v->id, "failed: %s; restarting it", v->last_error);
+	v->failing = true;
+	send_stop(v, now);
 }
 
 void svc_event(struct svc *v, enum svevent ev, int arg, int64_t now)
@@ -228,10 +264,20 @@ void svc_event(struct svc *v, enum svevent ev, int arg, int64_t now)
 		break;
 	case S_STARTING:
 	case S_RUNNING:
-		if (ev == E_STOP)
+		if (ev == E_STOP) {
 			send_stop(v, now);
-		else if (ev == E_EXIT)
+		} else if (ev == E_EXIT) {
 			handle_exit(v, arg, now);
+		} else if (ev == E_READY && v->state == S_STARTING) {
+			trace(TRACE_INFO, v->id, "ready after %.3f s", (double)(now - v->start_mono) / SEC);
+			become_ready(v, now);
+		} else if (ev == E_FAIL) {
+			fail(v, now);
+		} else if (ev == E_TIMER && v->state == S_STARTING) {
+			snprintf(v->last_error, sizeof v->last_error, "not ready after %u s (startTimeout)",
+				 v->cfg->start_timeout);
+			fail(v, now);
+		}
 		break;
 	case S_STOPPING:
 		if (ev == E_STOP && D.stop_deadline && v->deadline > D.stop_deadline) {

@@ -30,6 +30,9 @@ static void fill_server(struct st_server *s, const struct svc *v, unsigned index
 	s->stop_timeout_ms = stop_timeout_of(v) / MS;
 	snprintf(s->last_error, sizeof s->last_error, "%s", v->last_error);
 	snprintf(s->description, sizeof s->description, "%s", v->want->description);
+	s->ready_boot_ns = v->pid && v->ready_mono ? v->start_boot + (v->ready_mono - v->start_mono) : 0;
+	snprintf(s->health, sizeof s->health, "%s", v->health);
+	snprintf(s->notify_status, sizeof s->notify_status, "%s", v->notify_status);
 }
 
 /* The supervisor's part of the state as the schema has it. */

@@ -19,6 +19,9 @@
 enum trace_level { TRACE_ERROR = 0, TRACE_WARNING, TRACE_INFO, TRACE_DEBUG };
 enum restart_policy { RESTART_ALWAYS = 0, RESTART_ON_FAILURE, RESTART_NEVER };
 enum health_kind { HEALTH_NONE = 0, HEALTH_TCP, HEALTH_HTTP, HEALTH_EXEC };
+/* How a server becomes ready (SPEC §5). AUTO is resolved by the loader:
+ * HEALTH with a <healthCheck>, else EXEC; a loaded server never has AUTO. */
+enum readiness { READY_AUTO = 0, READY_EXEC, READY_HEALTH, READY_NOTIFY };
 
 struct env_var {
 	const char *name, *value;
@@ -34,6 +37,7 @@ struct health {
 	unsigned status;           /* http: expected status, default 200 */
 	const char **argv;         /* exec, NULL-terminated */
 	unsigned interval, timeout, failures, start_period;  /* seconds, count */
+	unsigned start_interval;   /* seconds between probes during start_period */
 };
 
 /* One fully resolved server: profiles applied, variables substituted,
@@ -56,6 +60,9 @@ struct server {
 	unsigned min_uptime, restart_delay_max, max_restarts;
 	bool essential;
 	struct health health;
+	enum readiness readiness;
+	unsigned start_timeout;    /* seconds to become ready; 0: no limit */
+	unsigned watchdog;         /* notify: seconds between WATCHDOG=1; 0: off */
 };
 
 struct registry {
@@ -109,6 +116,7 @@ bool server_setting_process(size_t i);         /* whether it defines the process
 
 const char *trace_level_name(enum trace_level l);
 const char *restart_policy_name(enum restart_policy p);
+const char *readiness_name(enum readiness r);
 
 /* Where the registry is: -c FILE, else $IMAGESERVING_REGISTRY, else
  * conf/SupervisorRegistry.xml under the install root (SPEC §3).

@@ -119,6 +119,14 @@ void json_str(struct buf *b, const char *s)
 	buf_puts(b, "\"");
 }
 
+static void json_str_or_null(struct buf *b, const char *s)
+{
+	if (*s)
+		json_str(b, s);
+	else
+		buf_puts(b, "null");
+}
+
 static void json_int(struct buf *b, bool have, long long v)
 {
 	if (have)
@@ -172,8 +180,11 @@ void report_json(struct buf *b, const struct report *r)
 		json_int(b, s->wstatus >= 0, s->wstatus);
 		buf_puts(b, ", \"last_error\": ");
 		json_str(b, s->last_error);
-		buf_printf(b, ", \"ready\": %s, \"health\": null, \"notify_status\": null, \"alive\": %s",
-			   w->alive && s->state == SV_RUNNING ? "true" : "false", w->alive ? "true" : "false");
+		buf_printf(b, ", \"ready\": %s, \"health\": ", w->alive && s->state == SV_RUNNING ? "true" : "false");
+		json_str_or_null(b, s->health);
+		buf_puts(b, ", \"notify_status\": ");
+		json_str_or_null(b, s->notify_status);
+		buf_printf(b, ", \"alive\": %s", w->alive ? "true" : "false");
 		buf_printf(b, ", \"stopped_by_request\": %s, \"start_time_boot_ns\": ", s->held ? "true" : "false");
 		json_int(b, s->pid > 0, s->start_boot_ns);
 		buf_puts(b, ", \"process_start\": ");

@@ -84,6 +84,9 @@ static const struct column srv_cols[] = {
 	COL(st_server, C_I64, stop_timeout_ms),
 	COL(st_server, C_STR, last_error),
 	COL(st_server, C_STR, description),
+	COL(st_server, C_I64, ready_boot_ns),
+	COL(st_server, C_STR, health),
+	COL(st_server, C_STR, notify_status),
 };
 #undef COL
 #define NCOLS(t) (sizeof t / sizeof t[0])

@@ -47,6 +47,9 @@ struct st_server {
 	int64_t stop_timeout_ms;  /* its stopTimeout: how long a stop may take */
 	char last_error[200];
 	char description[200];
+	int64_t ready_boot_ns;    /* CLOCK_BOOTTIME when it became ready; 0: not ready */
+	char health[100];         /* its health check's summary; "": none configured */
+	char notify_status[132];  /* its last sd_notify STATUS= text; "": none */
 };
 
 struct st_file {

@@ -60,6 +60,24 @@ static const char *describe_bad_id(const char *id)
 	return NULL;
 }
 
+/* <readiness> auto is health with a check, else exec; health needs a check,
+ * and the watchdog is the notify protocol's. */
+static bool readiness_resolve(struct rctx *c, struct server *s)
+{
+	if (s->readiness == READY_AUTO)
+		s->readiness = s->health.kind != HEALTH_NONE ? READY_HEALTH : READY_EXEC;
+	if (s->readiness == READY_HEALTH && s->health.kind == HEALTH_NONE) {
+		reg_err(c, s->line, "server %s: <readiness>health</readiness> needs a <healthCheck>", s->id);
+		return false;
+	}
+	if (s->watchdog && s->readiness != READY_NOTIFY) {
+		reg_err(c, s->line, "server %s: <watchdog> needs <readiness>notify</readiness> (it is the sd_notify WATCHDOG=1)",
+			s->id);
+		return false;
+	}
+	return true;
+}
+
 /* Resolve one <server> into s. Returns false on error. */
 static bool build_server(struct rctx *c, const struct xnode *el, struct server *s)
 {
@@ -123,7 +141,7 @@ static bool build_server(struct rctx *c, const struct xnode *el, struct server *
 	}
 	if (!s->stderr_path)
 		s->stderr_path = s->stdout_path;
-	return true;
+	return readiness_resolve(c, s);
 }
 
 /* Start order: priority, then file order. qsort is not stable and servers

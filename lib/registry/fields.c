@@ -29,7 +29,9 @@ struct field {
 };
 
 static const char *const restart_names[] = {"always", "on-failure", "never", NULL};
-_Static_assert(sizeof(enum restart_policy) == sizeof(int), "T_ENUM values are stored as int");
+static const char *const readiness_names[] = {"auto", "exec", "health", "notify", NULL};
+_Static_assert(sizeof(enum restart_policy) == sizeof(int) && sizeof(enum readiness) == sizeof(int),
+	       "T_ENUM values are stored as int");
 
 #define AT(m) .off = offsetof(struct server, m), .size = sizeof(((struct server *)0)->m)
 static const struct field fields[] = {
@@ -53,6 +55,10 @@ static const struct field fields[] = {
 	{.name = "maxRestarts", .type = T_UINT, AT(max_restarts), .max = MAX_COUNT, .zero = " (never give up)"},
 	{.name = "essential", .type = T_BOOL, AT(essential)},
 	{.name = "healthCheck", .type = T_HEALTH, AT(health)},
+	{.name = "readiness", .type = T_ENUM, AT(readiness), .names = readiness_names, .def = READY_AUTO},
+	{.name = "startTimeout", .type = T_UINT, AT(start_timeout), .max = REG_MAX_SECONDS, .unit = " s",
+	 .zero = " (no limit)"},
+	{.name = "watchdog", .type = T_UINT, AT(watchdog), .max = REG_MAX_SECONDS, .unit = " s", .zero = " (off)"},
 };
 #define NFIELDS (sizeof fields / sizeof fields[0])
 _Static_assert(NFIELDS <= 64, "struct settings has a 64-bit mask of the rows given");
@@ -406,4 +412,9 @@ bool server_setting_process(size_t i)
 const char *restart_policy_name(enum restart_policy p)
 {
 	return (unsigned)p < 3 ? restart_names[p] : "?";
+}
+
+const char *readiness_name(enum readiness r)
+{
+	return (unsigned)r < 4 ? readiness_names[r] : "?";
 }

@@ -15,6 +15,7 @@ static const struct {
 	{"timeout", offsetof(struct health, timeout), 1, REG_MAX_SECONDS, 2},
 	{"failures", offsetof(struct health, failures), 1, 1000, 3},
 	{"startPeriod", offsetof(struct health, start_period), 0, REG_MAX_SECONDS, 0},
+	{"startInterval", offsetof(struct health, start_interval), 1, REG_MAX_SECONDS, 5},
 };
 
 static bool tcp_parse(struct rctx *c, const struct xnode *n, struct health *h)
@@ -140,4 +141,6 @@ void health_show(const struct health *h, struct buf *b)
 	}
 	buf_printf(b, "; every %u s, timeout %u s, restart after %u failures, grace %u s", h->interval, h->timeout,
 		   h->failures, h->start_period);
+	if (h->start_period)
+		buf_printf(b, " (probed every %u s)", h->start_interval);
 }

@@ -107,7 +107,7 @@ static const char *sn(enum svstate s) { return svc_state_name(s); }
 /* One cell: state s, event ev at time now; expect state want. */
 static struct svc *cell(enum svstate s, enum svevent ev, int arg, int64_t now, enum svstate want, const char *what)
 {
-	static const char *evn[] = {"GO", "STOP", "EXIT", "TIMER"};
+	static const char *evn[] = {"GO", "STOP", "EXIT", "TIMER", "READY", "FAIL"};
 	struct svc *v = in_state(s);
 	svc_event(v, ev, arg, now);
 	ok(v->state == want, "%s + %s -> %s: %s (got %s)", sn(s), evn[ev], sn(want), what, sn(v->state));
@@ -142,7 +142,10 @@ static void table(void)
 		ok(st.exited == 1 && st.launches == 1 && v->pid == 500 && v->restarts == 1 && v->requested == 0,
 		   "%s: leftovers noted, one restart counted as ours", sn(s));
 		done(v);
-		done(cell(s, E_TIMER, 0, T0, s, "no timer: nothing"));
+		if (s == S_RUNNING)
+			done(cell(s, E_TIMER, 0, T0, s, "no timer: nothing"));
+		else
+			done(cell(s, E_TIMER, 0, T0, S_STOPPING, "startTimeout passed: stopped to be restarted"));
 	}
 
 	/* STOPPING */
@@ -316,6 +319,86 @@ static void policy(void)
 	done(v);
 }
 
+/* Readiness and failures while alive: READY, FAIL, and STARTING's timer. */
+static void readiness(void)
+{
+	cfg.readiness = READY_NOTIFY;
+	struct svc *v = cell(S_WAITING, E_GO, WHY_FIRST, T0, S_STARTING, "readiness notify: starting at exec");
+	ok(v->deadline == 0 && v->ready_mono == 0, "no startTimeout: no timer, not ready");
+	svc_event(v, E_READY, 0, T0 + 2 * SEC);
+	ok(v->state == S_RUNNING && v->ready_mono == T0 + 2 * SEC, "READY: running, ready since then");
+	svc_event(v, E_READY, 0, T0 + 3 * SEC);
+	ok(v->state == S_RUNNING && v->ready_mono == T0 + 2 * SEC, "a second READY changes nothing");
+	done(v);
+
+	cfg.start_timeout = 30;
+	v = cell(S_WAITING, E_GO, WHY_FIRST, T0, S_STARTING, "startTimeout: starting with a timer");
+	ok(v->deadline == T0 + 30 * SEC, "the timer is the startTimeout");
+	svc_event(v, E_TIMER, 0, T0 + 30 * SEC);
+	ok(v->state == S_STOPPING && v->failing && st.nsig >= 1 && st.sigs[0] == SIGTERM &&
+	   strstr(v->last_error, "startTimeout"),
+	   "not ready in time: stopped with its stop signal, the reason kept (%s)", v->last_error);
+	svc_event(v, E_EXIT, TERMED, T0 + 31 * SEC);
+	ok(v->state == S_STARTING && v->restarts == 1 && v->quick_deaths == 1 && strstr(v->last_error, "startTimeout"),
+	   "then relaunched as after a first crash, counted, last_error kept beside the new instance");
+	svc_event(v, E_TIMER, 0, v->deadline);
+	svc_event(v, E_EXIT, TERMED, T0 + 62 * SEC);
+	ok(v->state == S_BACKOFF && v->quick_deaths == 2,
+	   "never ready twice: a quick death each time (however long it took), so it backs off");
+	done(v);
+	reset_cfg();
+
+	v = in_state(S_RUNNING);
+	v->start_mono = T0 - 60 * SEC;
+	snprintf(v->last_error, sizeof v->last_error, "health: tcp connect refused (3 in a row)");
+	svc_event(v, E_FAIL, 0, T0);
+	ok(v->state == S_STOPPING && v->failing && v->deadline == T0 + 10 * SEC, "FAIL: stop signal, stopTimeout");
+	svc_event(v, E_TIMER, 0, T0 + 10 * SEC);
+	ok(v->state == S_KILLED && st.sigs[st.nsig - 1] == SIGKILL, "hung: KILL of the group at stopTimeout");
+	svc_event(v, E_EXIT, SIGKILL, T0 + 10 * SEC + MS);
+	ok(v->state == S_RUNNING && v->restarts == 1 && !v->failing && strstr(v->last_error, "health"),
+	   "restarted at once like a first crash, counted, the reason shown");
+	done(v);
+
+	cfg.restart = RESTART_ON_FAILURE;
+	v = in_state(S_RUNNING);
+	v->start_mono = T0 - 60 * SEC;
+	svc_event(v, E_FAIL, 0, T0);
+	svc_event(v, E_EXIT, 0, T0 + MS);
+	ok(v->state == S_RUNNING, "on-failure: a failed server that then exits 0 is still restarted");
+	done(v);
+	reset_cfg();
+
+	cfg.max_restarts = 1;
+	v = in_state(S_RUNNING);
+	v->quick_deaths = 1;
+	svc_event(v, E_FAIL, 0, T0 + SEC / 2);
+	svc_event(v, E_EXIT, TERMED, T0 + SEC / 2 + MS);
+	ok(v->state == S_FATAL, "failing quickly past maxRestarts: fatal");
+	done(v);
+	reset_cfg();
+
+	v = in_state(S_RUNNING);
+	svc_event(v, E_FAIL, 0, T0);
+	v->held = true;
+	svc_event(v, E_STOP, 0, T0 + MS);
+	svc_event(v, E_EXIT, TERMED, T0 + 2 * MS);
+	ok(v->state == S_DOWN && st.launches == 0, "stop ID during a failure's stop: down, not restarted");
+	done(v);
+
+	for (enum svstate s = S_STOPPING; s < S_N; s++) {
+		v = in_state(s);
+		svc_event(v, E_READY, 0, T0);
+		svc_event(v, E_FAIL, 0, T0);
+		ok(v->state == s && !v->failing, "%s: READY and FAIL ignored", sn(s));
+		done(v);
+	}
+	v = in_state(S_WAITING);
+	svc_event(v, E_FAIL, 0, T0);
+	ok(v->state == S_WAITING, "waiting: FAIL ignored");
+	done(v);
+}
+
 /* The shutdown budget's sum of group maxima, whatever the order (a reload
  * leaves removed servers after the others). */
 static void budget(void)
@@ -343,6 +426,7 @@ int main(void)
 	r->dir = "/";
 	ref = regref_new(r);
 	table();
+	readiness();
 	intent();
 	policy();
 	budget();

@@ -826,6 +826,33 @@ static void test_health(void)
 	bad("hc-exec-empty.xml", HC("<healthCheck>\n<exec/></healthCheck>\n"), 5, "needs at least one <argument>");
 	bad("hc-interval0.xml", HC("<healthCheck><tcp port=\"1\"/>\n<interval>0</interval></healthCheck>\n"), 5,
 	    "<interval>: 0 is out of range");
+	bad("hc-startinterval0.xml", HC("<healthCheck><tcp port=\"1\"/>\n<startInterval>0</startInterval></healthCheck>\n"),
+	    5, "<startInterval>: 0 is out of range");
+	bad("ready-health-nocheck.xml", HC("<readiness>health</readiness>\n"), 3, "needs a <healthCheck>");
+	bad("ready-bad.xml", HC("<readiness>\nsoon</readiness>\n"), 4, "soon");
+	bad("watchdog-exec.xml", HC("<watchdog>5</watchdog>\n"), 3, "<watchdog> needs <readiness>notify</readiness>");
+
+	r = good("readiness.xml",
+		"<supervisor>\n<servers>\n"
+		"<server id=\"plain\"><executable>/bin/true</executable></server>\n"
+		"<server id=\"checked\"><executable>/bin/true</executable>\n"
+		"<healthCheck><tcp port=\"1\"/><startPeriod>30</startPeriod><startInterval>2</startInterval></healthCheck>"
+		"</server>\n"
+		"<server id=\"checked-exec\"><executable>/bin/true</executable><readiness>exec</readiness>\n"
+		"<healthCheck><tcp port=\"1\"/></healthCheck></server>\n"
+		"<server id=\"n\"><executable>/bin/true</executable><readiness>notify</readiness>"
+		"<startTimeout>20</startTimeout><watchdog>3</watchdog></server>\n"
+		"</servers>\n</supervisor>\n");
+	const struct server *p = r ? server(r, "plain") : NULL, *c = r ? server(r, "checked") : NULL,
+			    *ce = r ? server(r, "checked-exec") : NULL, *n = r ? server(r, "n") : NULL;
+	ok(p && p->readiness == READY_EXEC && p->start_timeout == 0 && p->watchdog == 0,
+	   "no check: ready at exec, no startTimeout, no watchdog");
+	ok(c && c->readiness == READY_HEALTH && c->health.start_interval == 2 && c->health.start_period == 30,
+	   "with a check: ready at its first pass; startInterval read");
+	ok(ce && ce->readiness == READY_EXEC, "an explicit readiness beats the default");
+	ok(n && n->readiness == READY_NOTIFY && n->start_timeout == 20 && n->watchdog == 3, "notify, startTimeout, watchdog");
+	is_str(readiness_name(READY_HEALTH), "health", "readiness names");
+	registry_free(r);
 }
 
 static void test_same_process(void)
@@ -1147,6 +1174,9 @@ static void test_table(void)
 		{"maxRestarts", "<maxRestarts>3</maxRestarts>"},
 		{"essential", "<essential>true</essential>"},
 		{"healthCheck", "<healthCheck><tcp port=\"1\"/></healthCheck>"},
+		{"readiness", "<readiness>notify</readiness>"},
+		{"startTimeout", "<startTimeout>5</startTimeout>"},
+		{"watchdog", "<readiness>notify</readiness><watchdog>5</watchdog>"},
 	};
 	size_t rows = 0;
 	for (const char *e; (e = server_setting_element(rows)); rows++) {
@@ -1183,7 +1213,8 @@ static void test_table(void)
 	       "argv=/bin/true;environment=(none added);workingDirectory=(the registry's directory);user=(unchanged);"
 	       "group=(the user's, or unchanged);stdout=- (the supervisor's own);stderr=- (the supervisor's own);"
 	       "startPriority=1;startDelay=0 s;stopSignal=TERM;stopTimeout=10 s;restartPolicy=always;minUptime=10 s;"
-	       "restartDelayMax=60 s;maxRestarts=0 (never give up);essential=no;healthCheck=none;",
+	       "restartDelayMax=60 s;maxRestarts=0 (never give up);essential=no;healthCheck=none;readiness=exec;"
+	       "startTimeout=0 s (no limit);watchdog=0 s (off);",
 	       "the plan: one line per row, with the defaults (description and executable shown elsewhere)");
 	buf_free(&shown);
 	buf_free(&text);
