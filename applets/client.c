@@ -192,8 +192,8 @@ static bool not_starting(const struct st_file *f, void *arg)
 	return f->phase != PHASE_STARTING;
 }
 
-/* One line for what a start did: the servers now running, and any that are
- * not (the daemon has already said why on stderr). */
+/* One line for what a start did: the servers now running (ready), and any
+ * that are not ready or failed (the daemon has already said why on stderr). */
 static void report_started(const struct ctl *c, const char *rundir, pid_t pid)
 {
 	struct st_file st = {0};
@@ -204,7 +204,7 @@ static void report_started(const struct ctl *c, const char *rundir, pid_t pid)
 	struct buf up = {0}, down = {0};
 	for (size_t i = 0; i < st.n; i++) {
 		const struct st_server *s = &st.servers[i];
-		bool ok = s->pid > 0 && (s->state == SV_RUNNING || s->state == SV_STARTING);
+		bool ok = s->pid > 0 && s->state == SV_RUNNING;  /* ready */
 		struct buf *b = ok ? &up : &down;
 		buf_printf(b, "%s%s", b->len ? ", " : "", s->id);
 		if (!ok)
@@ -216,7 +216,7 @@ static void report_started(const struct ctl *c, const char *rundir, pid_t pid)
 	else
 		snprintf(sup, sizeof sup, "supervisor pid %d", (int)pid);
 	printf("%s: %s: %s%s%s (%s)\n", is_prog, c->stopped ? "restarted" : "started", up.len ? buf_str(&up) : "none",
-	       down.len ? "; not running: " : "", buf_str(&down), sup);
+	       down.len ? "; not ready: " : "", buf_str(&down), sup);
 	buf_free(&up);
 	buf_free(&down);
 	state_free(&st);

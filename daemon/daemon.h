@@ -106,6 +106,7 @@ struct svc {
 	int64_t ready_mono;        /* when this instance became ready; 0: not (yet) */
 	char health[96];           /* the health engine's summary; "": no check */
 	char notify_status[128];   /* the last STATUS= it sent over sd_notify */
+	int64_t watchdog_at;       /* notify.c: no WATCHDOG=1 by then → it failed; 0: none */
 	struct extralist extras;   /* descendants outside the process group */
 	struct outlog out, err;
 };
@@ -243,6 +244,21 @@ void endpoint_close(void);
 int64_t endpoint_deadline(void);
 void endpoint_timers(int64_t now);
 void metrics_render(struct buf *b);
+
+/* ---- notify.c: the sd_notify socket of notify servers ---- */
+int notify_prepare(const struct server *s, char *why, size_t n);
+size_t notify_env(const struct server *s, char **out);
+void notify_watchdog(struct svc *v, int64_t now);
+
+/* ---- sdnotify.c: the supervisor's own sd_notify to its manager ---- */
+void sdnotify_init(void);
+void sdnotify_restore_env(void);
+void sdnotify_ready(void);
+void sdnotify_reloading(void);
+void sdnotify_stopping(const char *why, bool restarting);
+void sdnotify_status(void);
+int64_t sdnotify_deadline(void);
+void sdnotify_timers(int64_t now);
 
 /* ---- ready.c: start-up readiness pipe (both sides) ---- */
 int ready_spawn_daemon(const char *registry, bool ok_if_running, int *fd);

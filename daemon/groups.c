@@ -8,76 +8,143 @@
 #include "lib/log.h"
 #include "lib/util.h"
 
-/* Start the waiting servers of priority next_prio (and any lower one a
- * reload added), then schedule the next group. */
-void groups_start_next(int64_t now)
+/* The start sequence. A group starts once the one before is settled: each
+ * of its servers ready (running), or gone for good (fatal, down, stopped by
+ * request, removed), and its startDelay has passed. A server still starting,
+ * backing off or being restarted after a failure keeps the group waiting (it
+ * may still become ready); one that is fatal does not: waiting for it would
+ * hold every later group and `start` itself hostage to one broken server,
+ * and an essential one stops everything anyway. So the sequence always ends
+ * when the servers have startTimeout and maxRestarts; without them a server
+ * that never becomes ready holds it, and the trace log says so each
+ * startDelay (5 s when that is 0). */
+static int64_t delay_until, report_every;
+
+static bool settled(const struct svc *v)
 {
-	unsigned spawned = 0;
+	return v->state == S_WAITING || v->state == S_RUNNING || v->state == S_DOWN || v->state == S_FATAL ||
+	       v->held || v->removed;
+}
+
+/* The servers the sequence waits for, into b; how many. */
+static unsigned unsettled(struct buf *b, int64_t now)
+{
+	unsigned n = 0;
+	for (size_t i = 0; i < D.nsvc; i++) {
+		const struct svc *v = D.svcs[i];
+		if (settled(v))
+			continue;
+		if (b)
+			buf_printf(b, "%s%s (%s, %.1f s)", n ? ", " : "", v->id, svc_state_name(v->state),
+				   (double)(now - v->start_mono) / SEC);
+		n++;
+	}
+	return n;
+}
+
+/* Every group has started and settled. */
+static void sequence_done(void)
+{
+	D.phase = PHASE_RUNNING;
+	D.next_group_at = 0;
+	struct buf b = {0};
+	unsigned up = 0, failed = 0;
+	for (size_t i = 0; i < D.nsvc; i++) {
+		if (D.svcs[i]->state == S_RUNNING)
+			up++;
+		else if (!D.svcs[i]->held)
+			buf_printf(&b, "%s%s", failed++ ? ", " : "", D.svcs[i]->id);
+	}
+	if (failed)
+		trace(TRACE_WARNING, NULL, "start sequence done: %u ready, %u not: %s", up, failed, buf_str(&b));
+	else
+		trace(TRACE_INFO, NULL, "start sequence done: all %u servers ready", up);
+	buf_free(&b);
+	ready_report();
+	sdnotify_ready();
+	mark();
+}
+
+/* Start the waiting servers of priority next_prio (and any lower one a
+ * reload added); the delay before the next group, in seconds, in *delay. */
+static bool start_group(int64_t now, unsigned *delay)
+{
+	unsigned spawned = 0, lowest = 0;
+	bool any = false;
+	for (size_t i = 0; i < D.nsvc; i++)
+		if (D.svcs[i]->state == S_WAITING && (!any || D.svcs[i]->want->priority < lowest)) {
+			lowest = D.svcs[i]->want->priority;
+			any = true;
+		}
+	if (!any)
+		return false;
+	if (lowest > D.next_prio)
+		D.next_prio = lowest;
+	*delay = 0;
+	for (size_t i = 0; i < D.nsvc; i++) {
+		struct svc *v = D.svcs[i];
+		if (v->state != S_WAITING || v->want->priority > D.next_prio)
+			continue;
+		if (v->want->start_delay > *delay)
+			*delay = v->want->start_delay;
+		if (v->held)
+			svc_event(v, E_STOP, 0, now);
+		else
+			svc_event(v, E_GO, WHY_FIRST, now);
+		if (++spawned % 32 == 0)
+			state_write();  /* a large group: its pids known as it goes */
+	}
+	/* Record the group's pids before anything reports it started: a
+	 * SIGKILL from here on leaves them known. */
+	state_write();
+	trace(TRACE_DEBUG, NULL, "priority group %u started", D.next_prio);
+	return true;
+}
+
+/* Go as far through the sequence as readiness and delays allow. */
+static void advance(int64_t now)
+{
 	while (D.phase == PHASE_STARTING) {
-		unsigned delay = 0, following = 0;
-		bool found = false, more = false;
-		for (size_t i = 0; i < D.nsvc; i++) {
-			struct svc *v = D.svcs[i];
-			if (v->state != S_WAITING)
-				continue;
-			unsigned p = v->want->priority;
-			if (p <= D.next_prio) {
-				found = true;
-				if (v->want->start_delay > delay)
-					delay = v->want->start_delay;
-				if (v->held)
-					svc_event(v, E_STOP, 0, now);
-				else
-					svc_event(v, E_GO, WHY_FIRST, now);
-				if (++spawned % 32 == 0)
-					state_write();  /* a large group: its pids known as it goes */
-			} else if (!more || p < following) {
-				following = p;
-				more = true;
-			}
-		}
-		if (found) {
-			/* Record the group's pids before anything reports it
-			 * started: a SIGKILL from here on leaves them known. */
-			state_write();
-			trace(TRACE_DEBUG, NULL, "priority group %u started", D.next_prio);
-		}
-		if (!more) {
-			D.phase = PHASE_RUNNING;
-			D.next_group_at = 0;
-			struct buf b = {0};
-			unsigned up = 0, failed = 0;
-			for (size_t i = 0; i < D.nsvc; i++) {
-				if (svc_alive(D.svcs[i])) {
-					up++;
-				} else if (!D.svcs[i]->held) {
-					buf_printf(&b, "%s%s", failed++ ? ", " : "", D.svcs[i]->id);
-				}
-			}
-			if (failed)
-				trace(TRACE_WARNING, NULL, "every start group started: %u running, %u not: %s", up, failed,
-				      buf_str(&b));
-			else
-				trace(TRACE_INFO, NULL, "every start group started: all %u servers running", up);
-			buf_free(&b);
-			ready_report();
-			mark();
+		if (now < delay_until) {
+			D.next_group_at = delay_until;
 			return;
 		}
-		D.next_prio = following;
-		/* The delay runs from when the group has been started (its spawns
-		 * done), not from before. */
+		if (unsettled(NULL, now)) {
+			if (now >= D.next_group_at) {
+				struct buf b = {0};
+				unsettled(&b, now);
+				trace(TRACE_INFO, NULL, "start sequence waits for %s", buf_str(&b));
+				buf_free(&b);
+				D.next_group_at = now + report_every;
+			}
+			return;
+		}
+		unsigned delay;
+		if (!start_group(now, &delay)) {
+			sequence_done();
+			return;
+		}
+		/* The delay runs from when the group has been started (its
+		 * spawns done), not from before. */
 		now = mono_ns();
-		D.next_group_at = now + (int64_t)delay * SEC;
-		if (D.next_group_at > now)
-			return;
+		delay_until = now + (int64_t)delay * SEC;
+		report_every = delay ? (int64_t)delay * SEC : 5 * SEC;
+		D.next_group_at = delay ? delay_until : now + report_every;
 	}
 }
 
+void groups_start_next(int64_t now)
+{
+	delay_until = 0;
+	D.next_group_at = 0;
+	advance(now);
+}
+
+/* Each loop turn while starting: readiness arrives from any source. */
 void groups_timer(int64_t now)
 {
-	if (D.phase == PHASE_STARTING && D.next_group_at && now >= D.next_group_at)
-		groups_start_next(now);
+	if (D.phase == PHASE_STARTING)
+		advance(now);
 }
 
 /* ---- stop ---- */
@@ -173,6 +240,7 @@ void stop_all_begin(int code, const char *why, enum sup_phase phase)
 	D.next_group_at = 0;
 	trace(TRACE_INFO, NULL, "stopping every server: %s", why);
 	ready_abandon(why);
+	sdnotify_stopping(why, phase == PHASE_RESTARTING);
 	endpoint_close();  /* before the servers stop: probes see the supervisor go */
 	for (size_t i = 0; i < D.nsvc; i++) {
 		struct svc *v = D.svcs[i];

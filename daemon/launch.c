@@ -51,7 +51,7 @@ static char **make_env(const struct server *s, const struct creds *cr)
 	size_t n = 0;
 	while (environ && environ[n])
 		n++;
-	char **env = xcalloc(n + s->nenv + 6, sizeof *env);
+	char **env = xcalloc(n + s->nenv + 8, sizeof *env);
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
 		bool replaced = env_named(environ[i], "IMAGESERVING_SERVER") ||
@@ -74,6 +74,8 @@ static char **make_env(const struct server *s, const struct creds *cr)
 		env[k++] = env_pair(s->env[j].name, s->env[j].value);
 	env[k++] = env_pair("IMAGESERVING_SERVER", s->id);
 	env[k++] = env_pair("IMAGESERVING_SUPERVISOR", D.rundir ? D.rundir : "");
+	/* readiness notify: NOTIFY_SOCKET, WATCHDOG_USEC (notify.c), last */
+	k += notify_env(s, env + k);
 	env[k] = NULL;
 	return env;
 }
@@ -102,7 +104,7 @@ static int real_launch(struct svc *v, int64_t now)
 	for (int i = 0; i < n_changed_sigs; i++)
 		reset_sigs[i] = changed_sigs[i] ? changed_sigs[i] : CMD_SIGNAL;
 	v->extras.n = 0;
-	if (creds_resolve(s->user, s->group, &sp.cr, why, wn) != 0)
+	if (creds_resolve(s->user, s->group, &sp.cr, why, wn) != 0 || notify_prepare(s, why, wn) != 0)
 		return -1;
 	int ofd = outlog_prepare(v, &v->out, s->stdout_path, why, wn), efd = ofd;
 	if (ofd != -2 && strcmp(s->stderr_path, s->stdout_path) != 0)

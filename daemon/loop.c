@@ -4,7 +4,8 @@
  * deadline, or without a timeout when nothing is due.
  *
  * Tail order: reap → stop-all → commands → reload → log reopen → timers
- * (groups, the endpoint's connections, servers) → stop progress → stats →
+ * (the endpoint's connections, our manager's watchdog, servers' deadlines
+ * and watchdogs, then the start groups) → stop progress → stats →
  * state file (once, if anything changed). Reaping
  * first lets commands and the reload see who is really alive; the state file
  * last publishes the whole turn at once. */
@@ -121,13 +122,16 @@ static void reap(int64_t now)
 
 static void timers(int64_t now)
 {
-	groups_timer(now);
 	endpoint_timers(now);
+	sdnotify_timers(now);
 	for (size_t i = 0; i < D.nsvc; i++) {
 		struct svc *v = D.svcs[i];
 		if (v->deadline && now >= v->deadline)
 			svc_event(v, E_TIMER, 0, now);
+		if (v->watchdog_at && now >= v->watchdog_at)
+			notify_watchdog(v, now);
 	}
+	groups_timer(now);  /* last: sees who became ready or failed this turn */
 }
 
 static int64_t next_deadline(void)
@@ -140,9 +144,12 @@ static int64_t next_deadline(void)
 		CONSIDER(D.stats_at);
 	if (D.dirty)
 		CONSIDER(D.state_retry_at);
-	for (size_t i = 0; i < D.nsvc; i++)
+	for (size_t i = 0; i < D.nsvc; i++) {
 		CONSIDER(D.svcs[i]->deadline);
+		CONSIDER(D.svcs[i]->watchdog_at);
+	}
 	CONSIDER(endpoint_deadline());
+	CONSIDER(sdnotify_deadline());
 #undef CONSIDER
 	return d;
 }
@@ -163,8 +170,11 @@ static bool tail(void)
 	for (size_t i = 0; i < ncmd; i++)
 		command(cmdq[i].value, cmdq[i].from);
 	ncmd = 0;
-	if ((w & W_RELOAD) && !stopping_all())
+	if ((w & W_RELOAD) && !stopping_all()) {
+		sdnotify_reloading();
 		reload();
+		sdnotify_ready();
+	}
 	if (w & W_REOPEN)
 		reopen_logs();
 	timers(now);
@@ -180,6 +190,8 @@ static bool tail(void)
 		D.work &= ~W_STOP;
 		stop_all_begin(0, D.stop_why, PHASE_STOPPING);
 	}
+	if (D.dirty)
+		sdnotify_status();
 	if (D.dirty && (!D.state_retry_at || mono_ns() >= D.state_retry_at))
 		state_write();
 	return !(stopping_all() && all_down());

@@ -175,6 +175,7 @@ static void reexec(void)
 	int flags = fcntl(D.lock_fd, F_GETFD);
 	trace(TRACE_INFO, NULL, "every server stopped; restarting the supervisor in place (pid %d)", (int)getpid());
 	if (flags >= 0 && fcntl(D.lock_fd, F_SETFD, flags & ~FD_CLOEXEC) == 0 && setenv(LOCK_ENV, num, 1) == 0) {
+		sdnotify_restore_env();
 		char *argv[] = {"imageserving", "supervisor", "-f", "-c", D.reg_path, NULL};
 		execv(self_exe(), argv);
 		trace(TRACE_ERROR, NULL, "cannot re-execute /proc/self/exe: %s; restarting the servers in this process",
@@ -285,6 +286,7 @@ int supervisor_run(const char *registry_opt, bool fg, bool ok_if_running)
 	if (e < 0)
 		ready_fail(EX_FAIL, "cannot open trace log %s: %s", D.reg->r->log, open_append_error(-e));
 	log_set_level(D.reg->r->tracelevel);
+	sdnotify_init();  /* before any server: none inherits $NOTIFY_SOCKET */
 	if (!D.foreground)
 		detach_stdio();
 	D.start_boot = boot_ns();

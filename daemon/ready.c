@@ -1,7 +1,9 @@
 /* ready.c: the start-up readiness pipe, both sides. `start` forks and
  * re-executes the binary as a detached daemon (so that it shows in ps as
  * "imageserving supervisor -c FILE", not as the client) and reads from the
- * pipe what became of it: ready, already running, or why it failed. */
+ * pipe what became of it: ready (every server ready or failed, once the
+ * start sequence has waited for their readiness), already running, or why
+ * it failed. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -20,6 +22,8 @@
 
 /* ---- the daemon's side ---- */
 
+/* Once the start sequence is done (every server ready or gone for good):
+ * S for each one ready, F with the reason for each one that is not. */
 void ready_report(void)
 {
 	if (D.ready_fd < 0)
@@ -27,11 +31,13 @@ void ready_report(void)
 	struct buf b = {0};
 	for (size_t i = 0; i < D.nsvc; i++) {
 		const struct svc *v = D.svcs[i];
-		if (!svc_alive(v) && !v->held)
+		if (v->state == S_RUNNING)
+			buf_printf(&b, "S%s\n", v->id);
+		else if (svc_alive(v))
+			buf_printf(&b, "F%s: not ready (%s)\n", v->id, svc_state_name(v->state));
+		else if (!v->held)
 			buf_printf(&b, "F%s: %s\n", v->id,
 				   v->last_error[0] ? v->last_error : sv_state_name(svc_public_state(v)));
-		else if (svc_alive(v))
-			buf_printf(&b, "S%s\n", v->id);
 	}
 	buf_printf(&b, "R%d\n", (int)getpid());
 	(void)write_full(D.ready_fd, buf_str(&b), b.len);

@@ -275,4 +275,12 @@ void report_text(struct buf *b, const struct report *r)
 			put_clean(b, r->rows[i].s->last_error);
 			buf_puts(b, "\n");
 		}
+	/* What a notify server last said of itself (STATUS=). */
+	for (size_t i = 0; i < r->n; i++)
+		if (r->rows[i].s->notify_status[0]) {
+			put_clean(b, r->rows[i].s->id);
+			buf_puts(b, ": status: ");
+			put_clean(b, r->rows[i].s->notify_status);
+			buf_puts(b, "\n");
+		}
 }
