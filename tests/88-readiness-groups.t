@@ -1,0 +1,88 @@
+#!/bin/bash
+# Start groups wait for readiness (issue 10 item 3) and `ImageServing start`
+# returns once every server is ready or failed (item 4). ps (priority 2)
+# starts only after is (priority 1, readiness notify) is ready, even when is
+# is slower than its startDelay, and within a few ms of READY=1; while the
+# group waits, the trace log names is each startDelay. When is is ready at
+# once, the startDelay still holds. A fatal server does not block the next
+# group, and start names it.
+. "$(dirname "$0")/lib.sh"
+[ -x /usr/bin/python3 ] || command -v python3 >/dev/null || skip_all "python3 is needed"
+plan 21
+NOTIFIER=$TESTS/servers/notifier
+ST=$T/stamps
+LOG=$T/log/supervisor.log
+
+# is: the notifier with readiness notify; ps, svg: srv (ready at exec).
+registry() {  # registry IS_DELAY IS_ARGS [EXTRA_SERVERS_XML]
+	cat >"$REG" <<EOF
+<supervisor><config><log>$LOG</log><temp>$RUN</temp><tracelevel>debug</tracelevel></config><servers>
+<server id="is"><executable>$NOTIFIER</executable><arguments><argument>is</argument>
+$(for a in $2; do echo "<argument>$a</argument>"; done)</arguments>
+<readiness>notify</readiness><startPriority>1</startPriority><startDelay>$1</startDelay>$TEST_MARK</server>
+${3:-}
+<server id="ps"><executable>$SRV</executable><arguments><argument>ps</argument><argument>--stamp</argument>
+<argument>$ST</argument></arguments><startPriority>2</startPriority>$TEST_MARK</server>
+</servers></supervisor>
+EOF
+}
+stamp() { awk -v e="$1" -v id="$2" '$1 == e && $2 == id { print $4; exit }' "$ST" 2>/dev/null; }
+has_stamp() { [ -n "$(stamp "$1" "$2")" ]; }
+# The trace log of the latest supervisor.
+last_run() { awk '/ supervisor [^ ]* started, pid/ { n = NR } { l[NR] = $0 } END { for (i = n; i <= NR; i++) print l[i] }' "$LOG"; }
+waits_logged() { [ "$(grep -c "start sequence waits for is (starting" "$LOG")" -ge "$1" ]; }
+
+# ---- 1. is slower than its startDelay: ps waits for READY=1 ----
+registry 1 "--ready-on $T/go --stamp $ST"
+"$BIN" start -c "$REG" >"$T/start.out" 2>&1 &
+CLI=$!
+track "$CLI"
+wait_for 10 is_state is starting; ok $? "is is exec'd and starting"
+# Two reports, one per startDelay (1 s): by then ps would long have started
+# under the old fixed delay.
+wait_for 10 waits_logged 2; ok $? "the trace log names is, still starting, each startDelay while the group waits"
+is "$(sstate ps)/$(phase)" "waiting/starting" "ps is still waiting, the supervisor still starting"
+ok $(has_stamp start ps; [ $? -ne 0 ]; echo $?) "ps has not been started"
+ok $(alive "$CLI"; echo $?) "ImageServing start has not returned: is is not ready"
+touch "$T/go"
+wait_for 10 has_stamp start ps; ok $? "ps starts once is is ready"
+ris=$(stamp ready is) sps=$(stamp start ps)
+lag=$(( (sps - ris) / 1000000 ))
+ok $([ "$lag" -ge 0 ] && [ "$lag" -lt 500 ]; echo $?) "ps starts right after is sends READY=1 (${lag} ms, spawns included)"
+wait "$CLI"; rc=$?
+is "$rc" 0 "ImageServing start returns 0 once every server is ready"
+like "$(cat "$T/start.out")" "^imageserving: started: is, ps \(supervisor pid [0-9]+\)$" "start says what it started"
+is "$(phase)/$(state_get is ready)/$(state_get ps ready)" "running/1/1" "phase running, both servers ready"
+"$BIN" stop -c "$REG" >/dev/null 2>&1; ok $? "stop"
+
+# ---- 2. is ready at once: its startDelay still holds ----
+rm -f "$ST"
+registry 2 "--stamp $ST"
+"$BIN" start -c "$REG" >"$T/start.out" 2>&1; ok $? "start (is ready at once, startDelay 2 s)"
+wait_for 5 has_stamp start ps
+# From the trace log's own times: the stamps of a python server come late.
+ms() { IFS=:. read -r h m s f <<<"$1"; echo $(( ((10#$h * 60 + 10#$m) * 60 + 10#$s) * 1000 + 10#$f )); }
+started_at() { last_run | grep -m1 -E " $1 started, pid" | cut -c12-23; }
+gap=$(( $(ms "$(started_at ps)") - $(ms "$(started_at is)") ))
+ok $([ "$gap" -ge 1950 ] && [ "$gap" -lt 3500 ]; echo $?) "ps still waits for the 2 s startDelay (${gap} ms after is)"
+"$BIN" stop -c "$REG" >/dev/null 2>&1
+
+# ---- 3. a fatal server does not block the sequence; start names it ----
+# bad (readiness notify) dies before it is ever ready, three times: while it
+# is restarted the group waits (it may yet become ready); once fatal, not.
+rm -f "$ST"
+registry 0 "--stamp $ST" "<server id=\"bad\"><executable>$SRV</executable><arguments><argument>bad</argument>
+<argument>--exit</argument><argument>1</argument></arguments><startPriority>1</startPriority>
+<readiness>notify</readiness><maxRestarts>2</maxRestarts>$TEST_MARK</server>"
+"$BIN" start -c "$REG" >"$T/start.out" 2>&1; rc=$?
+is "$rc" 1 "start exits 1 when a server failed"
+like "$(cat "$T/start.out")" "server bad: fatal: died 3 times in a row" "start names the fatal server and why"
+wait_for 5 has_stamp start ps
+like "$(cat "$T/start.out")" "started: is, ps; not ready: bad \(fatal\)" "start's summary lists it as not ready"
+has_stamp start ps; ok $? "ps (the next group) started although bad went fatal"
+like "$(last_run | grep -E ' (bad fatal|ps started)' | sed -E 's/.* (bad|ps) (fatal|started).*/\1/' | tr -d '\n')" "^badps$" \
+	"... after bad went fatal, not before"
+is "$(phase)/$(sstate bad)/$(sstate ps)" "running/fatal/running" "the sequence is done: bad fatal, ps running"
+like "$(grep 'start sequence done' "$LOG" | tail -n 1)" "1 not: bad" "the trace log's summary names bad"
+"$BIN" stop -c "$REG" >/dev/null 2>&1; ok $? "stop"
+done_testing
