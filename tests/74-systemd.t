@@ -1,5 +1,5 @@
 #!/bin/bash
-# The systemd unit (issue 12 item 6): conf/systemd/imageserving.service, as
+# The systemd unit (issue 12 item 6): conf/systemd/imageserving.service (Type=notify), as
 # make install writes it, passes `systemd-analyze verify` (no systemd running
 # needed) with its binary and man pages in place; its stop timeout leaves
 # room for the registry's whole shutdown budget.
@@ -20,7 +20,8 @@ out=$(systemd-analyze verify --man=no "$U" 2>&1 | grep -v "/usr/local/bin/images
 is "$out" "" "the shipped unit has no other complaint"
 
 prop() { sed -n "s/^$1=//p" "$IU" | tail -n 1; }
-is "$(prop Type)/$(prop KillMode)/$(prop Restart)" "simple/mixed/on-failure" "Type=simple (until sd_notify), KillMode=mixed, Restart=on-failure"
+is "$(prop Type)/$(prop NotifyAccess)/$(prop KillMode)/$(prop Restart)" "notify/main/mixed/on-failure" \
+	"Type=notify with NotifyAccess=main (the supervisor speaks sd_notify), KillMode=mixed, Restart=on-failure"
 is "$(prop ExecReload)" "$P/bin/imageserving reload" "ExecReload runs imageserving reload (validates, then SIGHUP)"
 budget=$(sed -n 's/.*<shutdownTimeout>\([0-9]*\)<.*/\1/p' "$ROOT/conf/SupervisorRegistry.xml")
 stop=$(prop TimeoutStopSec)
