@@ -16,6 +16,7 @@ mkdir -p "$M/man5" "$M/man8"
 cp "$P5" "$M/man5/"; cp "$P8" "$M/man8/"
 for xr in $(sed -n 's/^\.Xr \([^ ]*\) \([0-9]\).*/\1.\2/p' "$P8" "$P5" | sort -u); do
 	sec=${xr##*.}
+	mkdir -p "$M/man$sec"  # sections 1 and 3 too (systemd-notify, sd_notify)
 	[ -e "$M/man$sec/$xr" ] && continue
 	if [ -e "/usr/share/man/man$sec/$xr.gz" ]; then
 		cp "/usr/share/man/man$sec/$xr.gz" "$M/man$sec/"
