@@ -8,7 +8,7 @@
 # group, and start names it.
 . "$(dirname "$0")/lib.sh"
 [ -x /usr/bin/python3 ] || command -v python3 >/dev/null || skip_all "python3 is needed"
-plan 21
+plan 22
 NOTIFIER=$TESTS/servers/notifier
 ST=$T/stamps
 LOG=$T/log/supervisor.log
@@ -49,6 +49,12 @@ wait_for 10 has_stamp start ps; ok $? "ps starts once is is ready"
 ris=$(stamp ready is) sps=$(stamp start ps)
 lag=$(( (sps - ris) / 1000000 ))
 ok $([ "$lag" -ge 0 ] && [ "$lag" -lt 500 ]; echo $?) "ps starts right after is sends READY=1 (${lag} ms, spawns included)"
+# The supervisor's own clock: READY=1 read, then ps spawned in the same turn.
+ms() { IFS=:. read -r h m s f <<<"$1"; echo $(( ((10#$h * 60 + 10#$m) * 60 + 10#$s) * 1000 + 10#$f )); }
+t_ready=$(last_run | grep -m1 ' is ready after ' | cut -c12-23)
+t_ps=$(last_run | grep -m1 ' ps started, pid' | cut -c12-23)
+lag=$(( $(ms "$t_ps") - $(ms "$t_ready") ))
+ok $([ "$lag" -ge 0 ] && [ "$lag" -le 50 ]; echo $?) "in the trace log, ps is started ${lag} ms after is is ready (<= 50)"
 wait "$CLI"; rc=$?
 is "$rc" 0 "ImageServing start returns 0 once every server is ready"
 like "$(cat "$T/start.out")" "^imageserving: started: is, ps \(supervisor pid [0-9]+\)$" "start says what it started"
@@ -61,7 +67,6 @@ registry 2 "--stamp $ST"
 "$BIN" start -c "$REG" >"$T/start.out" 2>&1; ok $? "start (is ready at once, startDelay 2 s)"
 wait_for 5 has_stamp start ps
 # From the trace log's own times: the stamps of a python server come late.
-ms() { IFS=:. read -r h m s f <<<"$1"; echo $(( ((10#$h * 60 + 10#$m) * 60 + 10#$s) * 1000 + 10#$f )); }
 started_at() { last_run | grep -m1 -E " $1 started, pid" | cut -c12-23; }
 gap=$(( $(ms "$(started_at ps)") - $(ms "$(started_at is)") ))
 ok $([ "$gap" -ge 1950 ] && [ "$gap" -lt 3500 ]; echo $?) "ps still waits for the 2 s startDelay (${gap} ms after is)"
