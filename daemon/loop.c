@@ -4,7 +4,7 @@
  * deadline, or without a timeout when nothing is due.
  *
  * Tail order: reap → stop-all → commands → reload → log reopen → timers
- * (groups, the endpoint's connections, servers) → stop progress → stats →
+ * (groups, the endpoint's connections, servers, health probes) → stop progress → stats →
  * state file (once, if anything changed). Reaping
  * first lets commands and the reload see who is really alive; the state file
  * last publishes the whole turn at once. */
@@ -108,6 +108,8 @@ static void reap(int64_t now)
 	escapees_batch(true);
 	for (size_t i = 0; i < n; i++) {
 		struct svc *v = pidtab_find(done[i].pid);
+		if (!v && health_reaped(done[i].pid, done[i].st))
+			continue;
 		if (!v) {
 			trace(TRACE_DEBUG, NULL, "reaped orphan %d", (int)done[i].pid);
 			continue;
@@ -128,6 +130,7 @@ static void timers(int64_t now)
 		if (v->deadline && now >= v->deadline)
 			svc_event(v, E_TIMER, 0, now);
 	}
+	health_timers(now);
 }
 
 static int64_t next_deadline(void)
@@ -143,6 +146,7 @@ static int64_t next_deadline(void)
 	for (size_t i = 0; i < D.nsvc; i++)
 		CONSIDER(D.svcs[i]->deadline);
 	CONSIDER(endpoint_deadline());
+	CONSIDER(health_deadline());
 #undef CONSIDER
 	return d;
 }
