@@ -268,11 +268,19 @@ void report_text(struct buf *b, const struct report *r)
 		put_clean(b, s->description);
 		buf_puts(b, "\n");
 	}
-	for (size_t i = 0; i < r->n; i++)
-		if (r->rows[i].s->last_error[0]) {
-			put_clean(b, r->rows[i].s->id);
-			buf_puts(b, ": last error: ");
-			put_clean(b, r->rows[i].s->last_error);
+	for (size_t i = 0; i < r->n; i++) {
+		const struct st_server *s = r->rows[i].s;
+		if (s->health[0]) {
+			put_clean(b, s->id);
+			buf_puts(b, ": health: ");
+			put_clean(b, s->health);
 			buf_puts(b, "\n");
 		}
+		if (s->last_error[0]) {
+			put_clean(b, s->id);
+			buf_puts(b, ": last error: ");
+			put_clean(b, s->last_error);
+			buf_puts(b, "\n");
+		}
+	}
 }
