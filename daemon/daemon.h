@@ -252,6 +252,7 @@ void health_timers(int64_t now);        /* start due probes, time out late ones 
 bool health_reaped(pid_t pid, int st);  /* a probe's exit: true if pid was one */
 bool health_owns(pid_t pid);            /* pid is a probe under way */
 void health_forget(struct svc *v);
+unsigned long health_failures_total(const struct svc *v);  /* failed checks, every instance */
 
 /* ---- ready.c: start-up readiness pipe (both sides) ---- */
 int ready_spawn_daemon(const char *registry, bool ok_if_running, int *fd);

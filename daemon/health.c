@@ -156,8 +156,18 @@ static void start(struct probe *p, int64_t now)
 	p->deadline = now + (int64_t)h->timeout * SEC;
 	p->timed_out = false;
 	int r = kinds[h->kind](p, why, sizeof why);
-	if (r != 0)
+	if (r == -2) {
+		p->running = false;
+		p->deadline = 0;
+		p->due = now + (int64_t)h->interval * SEC;
+		char was[sizeof p->v->health];
+		memcpy(was, p->v->health, sizeof was);
+		summary(p->v, "unknown: probe not run: %s", why);
+		if (strcmp(was, p->v->health) != 0)
+			trace(TRACE_WARNING, p->v->id, "health probe not run: %s; trying again in %u s", why, h->interval);
+	} else if (r != 0) {
 		probe_done(p, r > 0, why);
+	}
 }
 
 static void timed_out(struct probe *p)
@@ -201,6 +211,7 @@ void probe_done(struct probe *p, bool ok, const char *why)
 			svc_event(v, E_READY, 0, now);
 		return;
 	}
+	p->failed++;
 	if (grace) {
 		trace(TRACE_DEBUG, v->id, "health check failed during the start period: %s", why);
 		grace_summary(p, now, why);
@@ -276,6 +287,11 @@ bool health_reaped(pid_t pid, int st)
 		return false;
 	exec_probe_reaped(p, st);
 	return true;
+}
+
+unsigned long health_failures_total(const struct svc *v)
+{
+	return v->probe ? v->probe->failed : 0;
 }
 
 void health_forget(struct svc *v)

@@ -22,6 +22,7 @@ struct probe {
 	int64_t deadline;       /* its timeout; 0: none (an exec probe killed, being reaped) */
 	int64_t grace_until;    /* startPeriod: failures before it do not count; 0: over */
 	unsigned fails;         /* in a row */
+	unsigned long failed;   /* failed checks in all, for the metrics */
 	bool running;
 	int fd;                 /* tcp, http: the socket; -1 */
 	pid_t pid;              /* exec: the probe (its process group) until reaped; 0 */
@@ -36,7 +37,9 @@ void probe_done(struct probe *p, bool ok, const char *why);
 const struct health *probe_check(const struct probe *p);
 
 /* Each kind: start one probe. 0: under way (its result comes through
- * probe_done), 1: passed at once, -1: failed at once (why set). */
+ * probe_done), 1: passed at once, -1: failed at once, -2: could not be run
+ * for want of our own resources (fds, processes): not the server's failure,
+ * tried again an interval later (why set). */
 int tcp_probe_start(struct probe *p, char *why, size_t n);
 int http_probe_start(struct probe *p, char *why, size_t n);
 int exec_probe_start(struct probe *p, char *why, size_t n);

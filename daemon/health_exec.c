@@ -56,7 +56,8 @@ int exec_probe_start(struct probe *p, char *why, size_t n)
 		close(log);
 	if (pid < 0) {
 		snprintf(why, n, "%s", err);
-		return -1;
+		/* no fork, no pipe: our want, not the server's failure */
+		return strncmp(err, "fork:", 5) == 0 || strncmp(err, "pipe:", 5) == 0 ? -2 : -1;
 	}
 	p->pid = pid;
 	return 0;

@@ -38,18 +38,19 @@ int probe_connect(struct probe *p, const char *host, unsigned port, void (*ready
 	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0) {
 		snprintf(why, n, "%s socket: %s", kind, strerror(errno));
-		return -1;
+		return -2;
 	}
 	if (connect(fd, (struct sockaddr *)&ss, len) != 0 && errno != EINPROGRESS) {
-		probe_connect_why(why, n, kind, errno);
+		int e = errno;
+		probe_connect_why(why, n, kind, e);
 		close(fd);
-		return -1;
+		return e == EADDRNOTAVAIL || e == ENOBUFS || e == ENOMEM ? -2 : -1;  /* our ports, our memory */
 	}
 	p->src.ready = ready;
 	if (loop_add(fd, &p->src, EPOLLOUT) != 0) {
 		snprintf(why, n, "%s: epoll_ctl: %s", kind, strerror(errno));
 		close(fd);
-		return -1;
+		return -2;
 	}
 	p->fd = fd;
 	return 0;
