@@ -15,7 +15,9 @@
 #   BENCH_BIG=1000     services in the big measurements
 #   BENCH_IDLE=10      seconds of the idle and crash-forever window
 #   BENCH_SYSTEMS="imageserving supervisord runit s6 daemontools"
-#   BENCH_PHASES="size small stopslow idle big"
+#   BENCH_PHASES="size small stopslow idle big health"
+#   BENCH_PROBE_N=100  servers with a health check (1 s interval) in the
+#   BENCH_PROBE_S=10   health phase, and its window in seconds (imageserving)
 #   BENCH_OUT=build/bench   where samples.tsv, meta.txt and report.md go
 #   BENCH_NO_INSTALL=1 never run apt-get (skip peers that are missing)
 #   BENCH_RT=0         do not run under SCHED_FIFO (default as root: do)
@@ -36,7 +38,9 @@ BIG=${BENCH_BIG:-1000}
 MID=100
 IDLE=${BENCH_IDLE:-10}
 SYSTEMS=${BENCH_SYSTEMS:-"imageserving supervisord runit s6 daemontools"}
-PHASES=${BENCH_PHASES:-"size small stopslow idle big"}
+PHASES=${BENCH_PHASES:-"size small stopslow idle big health"}
+PROBE_N=${BENCH_PROBE_N:-100}
+PROBE_S=${BENCH_PROBE_S:-10}
 
 T_START=$(date +%s)
 say() { printf 'bench: [%3ds] %s\n' "$(( $(date +%s) - T_START ))" "$*" >&2; }
@@ -641,6 +645,57 @@ big_one() {
 	stop_inst "$dir"
 }
 
+# CPU per health probe (imageserving only: the peers have no health checks):
+# PROBE_N servers, each checked every second — tcp or http against one
+# loopback target (tests/servers/hstub, which counts its connections), or
+# exec of /bin/sh appending a line to a file — for PROBE_S seconds. The
+# supervisor's own CPU time (its /proc stat: not the probes', not the
+# target's) over the window, divided by the probes counted.
+health_one() {
+	local kind=$1 rep=$2 dir=$SCR/imageserving-health-$1-$2 names i port check c0 c1 h0 h1 r
+	names=$(for i in $(seq 1 "$PROBE_N"); do printf 'h%04d ' "$i"; done)
+	mk_inst imageserving "$dir" $names
+	port=$(free_port)
+	case $kind in
+	tcp) check="<tcp host=\"127.0.0.1\" port=\"$port\"/>" ;;
+	http) check="<http url=\"http://127.0.0.1:$port/ping\"/>" ;;
+	exec) check="<exec><argument>/bin/sh</argument><argument>-c</argument><argument>echo &gt;&gt;$dir/mode.hits</argument></exec>" ;;
+	esac
+	check=${check//&/\\&}  # sed's replacement: & is the match
+	sed -i "s|</server>|<healthCheck>$check<interval>1</interval></healthCheck><readiness>exec</readiness>&|" "$dir/reg.xml"
+	if [ "$kind" != exec ]; then
+		"$BT" reaper "$dir/target.pid" "$ROOT/tests/servers/hstub" "$port" "$dir/mode" >>"$dir/out" 2>&1 &
+		r=$!
+		REAPERS="$REAPERS $r"
+		local end=$(( $(date +%s%N) + 10000000000 ))
+		until (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
+			[ "$(date +%s%N)" -ge "$end" ] && { say "health $kind: the probe target did not listen"; break; }
+			sleep 0.01
+		done
+	fi
+	start_inst imageserving "$dir"
+	wait_up "$dir" "$PROBE_N" 30000 >/dev/null || say "health $kind: $PROBE_N services did not start"
+	nap 2  # every server probed once already: the steady state
+	h0=$(cat "$dir/mode.hits" 2>/dev/null | wc -l)
+	read -r c0 _ < <("$BT" snap "$ROOTPID")
+	nap "$PROBE_S"
+	read -r c1 _ < <("$BT" snap "$ROOTPID")
+	h1=$(cat "$dir/mode.hits" 2>/dev/null | wc -l)
+	record probe_${kind}_count imageserving "$rep" $(( h1 - h0 ))
+	if [ $(( h1 - h0 )) -gt 0 ]; then
+		record probe_${kind}_cpu_us imageserving "$rep" "$(awk -v c=$(( c1 - c0 )) -v n=$(( h1 - h0 )) 'BEGIN { printf "%.1f", c / 1000 / n }')"
+	else
+		say "health $kind: no probe counted"
+	fi
+	grep -q "health check failed" "$dir/log/supervisor.log" && say "health $kind: some probes failed (see the trace log)"
+	stop_inst "$dir"
+	if [ -n "${r:-}" ]; then
+		kill -TERM "$r" 2>/dev/null
+		reap_wait "$r" 30
+		REAPERS=$(echo "$REAPERS" | tr ' ' '\n' | grep -vx "$r" | tr '\n' ' ')
+	fi
+}
+
 # ---- main ----------------------------------------------------------------
 
 [ -x "$BIN" ] || die "no binary $BIN (run make)"
@@ -700,6 +755,8 @@ if command -v perf >/dev/null 2>&1 && perf stat -e raw_syscalls:sys_enter -- tru
 	echo "big	$BIG"
 	echo "mid	$MID"
 	echo "idle_s	$IDLE"
+	echo "probe_n	$PROBE_N"
+	echo "probe_s	$PROBE_S"
 	echo "systems	$SYSTEMS"
 	echo "scratch	$(stat -f -c %T "$SCR")"
 	echo "sched	$SCHED"
@@ -730,6 +787,16 @@ for phase in $PHASES; do
 				big_one "$sys" "$rep"
 			done
 		done ;;
+	health)
+		case " $SYSTEMS " in
+		*" imageserving "*)
+			for rep in $(seq 1 "$REPS_SLOW"); do
+				for kind in tcp http exec; do
+					say "rep $rep/$REPS_SLOW: imageserving: $PROBE_N servers with a $kind check every second, ${PROBE_S} s"
+					health_one "$kind" "$rep"
+				done
+			done ;;
+		esac ;;
 	*) die "unknown phase $phase" ;;
 	esac
 done

@@ -72,6 +72,7 @@ struct extralist {
 };
 
 struct svc;
+struct probe;
 
 /* One output destination of a server: a file fed from a pipe we read. */
 struct outlog {
@@ -107,6 +108,7 @@ struct svc {
 	char health[96];           /* the health engine's summary; "": no check */
 	char notify_status[128];   /* the last STATUS= it sent over sd_notify */
 	int64_t watchdog_at;       /* notify.c: no WATCHDOG=1 by then → it failed; 0: none */
+	struct probe *probe;       /* the health engine's schedule; NULL: none yet */
 	struct extralist extras;   /* descendants outside the process group */
 	struct outlog out, err;
 };
@@ -259,6 +261,13 @@ void sdnotify_stopping(const char *why, bool restarting);
 void sdnotify_status(void);
 int64_t sdnotify_deadline(void);
 void sdnotify_timers(int64_t now);
+/* ---- health.c (+ health_tcp.c, health_http.c, health_exec.c): liveness checks ---- */
+int64_t health_deadline(void);          /* the earliest probe timer; 0: none */
+void health_timers(int64_t now);        /* start due probes, time out late ones */
+bool health_reaped(pid_t pid, int st);  /* a probe's exit: true if pid was one */
+bool health_owns(pid_t pid);            /* pid is a probe under way */
+void health_forget(struct svc *v);
+unsigned long health_failures_total(const struct svc *v);  /* failed checks, every instance */
 
 /* ---- ready.c: start-up readiness pipe (both sides) ---- */
 int ready_spawn_daemon(const char *registry, bool ok_if_running, int *fd);

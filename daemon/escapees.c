@@ -66,7 +66,7 @@ static const struct pidlist *adopted_children(void)
 	int k = proc_children(getpid(), buf, 8192);
 	adopted.n = 0;
 	for (int i = 0; i < k; i++)
-		if (!pidtab_find(buf[i]))
+		if (!pidtab_find(buf[i]) && !health_owns(buf[i]))  /* a probe is no server's */
 			pidlist_add(&adopted, buf[i]);
 	adopted_valid = batch;
 	return &adopted;

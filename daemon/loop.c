@@ -5,7 +5,7 @@
  *
  * Tail order: reap → stop-all → commands → reload → log reopen → timers
  * (the endpoint's connections, our manager's watchdog, servers' deadlines
- * and watchdogs, then the start groups) → stop progress → stats →
+ * and watchdogs, health probes, then the start groups) → stop progress → stats →
  * state file (once, if anything changed). Reaping
  * first lets commands and the reload see who is really alive; the state file
  * last publishes the whole turn at once. */
@@ -109,6 +109,8 @@ static void reap(int64_t now)
 	escapees_batch(true);
 	for (size_t i = 0; i < n; i++) {
 		struct svc *v = pidtab_find(done[i].pid);
+		if (!v && health_reaped(done[i].pid, done[i].st))
+			continue;
 		if (!v) {
 			trace(TRACE_DEBUG, NULL, "reaped orphan %d", (int)done[i].pid);
 			continue;
@@ -131,6 +133,7 @@ static void timers(int64_t now)
 		if (v->watchdog_at && now >= v->watchdog_at)
 			notify_watchdog(v, now);
 	}
+	health_timers(now);
 	groups_timer(now);  /* last: sees who became ready or failed this turn */
 }
 
@@ -150,6 +153,7 @@ static int64_t next_deadline(void)
 	}
 	CONSIDER(endpoint_deadline());
 	CONSIDER(sdnotify_deadline());
+	CONSIDER(health_deadline());
 #undef CONSIDER
 	return d;
 }

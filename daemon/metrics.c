@@ -100,7 +100,7 @@ static void per_server(struct buf *b)
 	}
 	family(b, "imageserving_health_check_failures_total", "counter", "Failed health checks of the server.");
 	for (size_t i = 0; i < D.nsvc; i++)
-		series(b, "imageserving_health_check_failures_total", D.svcs[i], 0);
+		series(b, "imageserving_health_check_failures_total", D.svcs[i], (double)health_failures_total(D.svcs[i]));
 }
 
 static void supervisor(struct buf *b)

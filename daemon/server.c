@@ -336,6 +336,7 @@ void svc_set_want(struct svc *v, const struct server *s, struct regref *r)
 
 void svc_free(struct svc *v)
 {
+	health_forget(v);
 	outlog_close(&v->out);
 	outlog_close(&v->err);
 	free(v->extras.p);

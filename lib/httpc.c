@@ -13,14 +13,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-struct answer {
-	struct buf *body;
-	int done;
-};
-
 static int on_body(llhttp_t *p, const char *at, size_t len)
 {
-	struct answer *a = p->data;
+	struct http_answer *a = p->data;
 	if (a->body)
 		buf_add(a->body, at, len);
 	return 0;
@@ -28,8 +23,65 @@ static int on_body(llhttp_t *p, const char *at, size_t len)
 
 static int on_done(llhttp_t *p)
 {
-	((struct answer *)p->data)->done = 1;
+	((struct http_answer *)p->data)->done = true;
 	return HPE_PAUSED;
+}
+
+void http_answer_init(struct http_answer *a, struct buf *body, bool status_only)
+{
+	llhttp_settings_init(&a->st);
+	a->st.on_body = on_body;
+	if (status_only)
+		a->st.on_status_complete = on_done;
+	else
+		a->st.on_message_complete = on_done;
+	llhttp_init(&a->p, HTTP_RESPONSE, &a->st);
+	a->p.data = a;
+	a->body = body;
+	a->done = false;
+}
+
+int http_answer_feed(struct http_answer *a, const char *in, size_t len, char *why, size_t n)
+{
+	llhttp_errno_t e = len ? llhttp_execute(&a->p, in, len) : llhttp_finish(&a->p);
+	if (a->done)
+		return 1;
+	if (e != HPE_OK) {
+		snprintf(why, n, "bad answer: %s", llhttp_errno_name(e));
+		return -1;
+	}
+	if (!len) {
+		snprintf(why, n, "the connection closed before a whole answer");
+		return -1;
+	}
+	return 0;
+}
+
+int http_addr(const char *host, unsigned port, struct sockaddr_storage *ss, socklen_t *len)
+{
+	memset(ss, 0, sizeof *ss);
+	struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+	if (strcmp(host, "localhost") == 0)
+		host = "127.0.0.1";
+	if (inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons((uint16_t)port);
+		*len = sizeof *a4;
+	} else if (inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons((uint16_t)port);
+		*len = sizeof *a6;
+	} else {
+		return -1;
+	}
+	return 0;
+}
+
+int http_request(char *out, size_t cap, const char *host, const char *path)
+{
+	int rl = snprintf(out, cap, "GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", path, host);
+	return rl < 0 || (size_t)rl >= cap ? -1 : rl;
 }
 
 /* Wait for events on fd until the deadline: >0 ready, 0 timed out, -1 error. */
@@ -50,18 +102,7 @@ static int connect_to(const char *host, unsigned port, int64_t deadline, char *w
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
-	memset(&ss, 0, sizeof ss);
-	struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
-	if (inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
-		a4->sin_family = AF_INET;
-		a4->sin_port = htons((uint16_t)port);
-		len = sizeof *a4;
-	} else if (inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
-		a6->sin6_family = AF_INET6;
-		a6->sin6_port = htons((uint16_t)port);
-		len = sizeof *a6;
-	} else {
+	if (http_addr(host, port, &ss, &len) != 0) {
 		snprintf(why, n, "%s is not an IP address", host);
 		return -1;
 	}
@@ -93,8 +134,8 @@ int http_get(const char *host, unsigned port, const char *path, int timeout_ms, 
 	if (fd < 0)
 		return -1;
 	char req[1024];
-	int rl = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", path, host);
-	if (rl < 0 || (size_t)rl >= sizeof req) {
+	int rl = http_request(req, sizeof req, host, path);
+	if (rl < 0) {
 		snprintf(why, n, "path too long");
 		close(fd);
 		return -1;
@@ -113,46 +154,28 @@ int http_get(const char *host, unsigned port, const char *path, int timeout_ms, 
 			return -1;
 		}
 	}
-	llhttp_settings_t st;
-	llhttp_settings_init(&st);
-	st.on_body = on_body;
-	st.on_message_complete = on_done;
-	llhttp_t p;
-	llhttp_init(&p, HTTP_RESPONSE, &st);
-	struct answer a = {.body = body};
-	p.data = &a;
+	struct http_answer a;
+	http_answer_init(&a, body, false);
 	int status = -1;
 	char in[4096];
-	while (!a.done) {
+	for (;;) {
 		ssize_t r = recv(fd, in, sizeof in, 0);
-		llhttp_errno_t e;
-		if (r > 0) {
-			e = llhttp_execute(&p, in, (size_t)r);
-		} else if (r == 0) {
-			e = llhttp_finish(&p);
-			if (!a.done && e == HPE_OK) {
-				snprintf(why, n, "the connection closed before a whole answer");
-				break;
-			}
-		} else if (errno == EAGAIN || errno == EINTR) {
+		if (r < 0 && (errno == EAGAIN || errno == EINTR)) {
 			if (wait_fd(fd, POLLIN, deadline) <= 0) {
 				snprintf(why, n, "no answer within %d ms", timeout_ms);
 				break;
 			}
 			continue;
-		} else {
+		}
+		if (r < 0) {
 			snprintf(why, n, "recv: %s", strerror(errno));
 			break;
 		}
-		if (e != HPE_OK && e != HPE_PAUSED) {
-			snprintf(why, n, "bad answer: %s", llhttp_errno_name(e));
-			break;
-		}
-		if (r == 0)
+		if (http_answer_feed(&a, in, (size_t)r, why, n) != 0)
 			break;
 	}
 	if (a.done)
-		status = p.status_code;
+		status = a.p.status_code;
 	close(fd);
 	return status;
 }

@@ -117,6 +117,8 @@ bool server_setting_process(size_t i);         /* whether it defines the process
 const char *trace_level_name(enum trace_level l);
 const char *restart_policy_name(enum restart_policy p);
 const char *readiness_name(enum readiness r);
+/* A health check in one line ("tcp connect 127.0.0.1:80; every 10 s, …"). */
+void health_show(const struct health *h, struct buf *b);
 
 /* Where the registry is: -c FILE, else $IMAGESERVING_REGISTRY, else
  * conf/SupervisorRegistry.xml under the install root (SPEC §3).

@@ -233,6 +233,17 @@ static void put_clean(struct buf *b, const char *s)
 	}
 }
 
+/* "ID: label: text" under the table, when there is text. */
+static void detail_line(struct buf *b, const char *id, const char *label, const char *text)
+{
+	if (!*text)
+		return;
+	put_clean(b, id);
+	buf_printf(b, ": %s: ", label);
+	put_clean(b, text);
+	buf_puts(b, "\n");
+}
+
 void report_text(struct buf *b, const struct report *r)
 {
 	char up[32], mem[32] = "-";
@@ -268,19 +279,10 @@ void report_text(struct buf *b, const struct report *r)
 		put_clean(b, s->description);
 		buf_puts(b, "\n");
 	}
-	for (size_t i = 0; i < r->n; i++)
-		if (r->rows[i].s->last_error[0]) {
-			put_clean(b, r->rows[i].s->id);
-			buf_puts(b, ": last error: ");
-			put_clean(b, r->rows[i].s->last_error);
-			buf_puts(b, "\n");
-		}
-	/* What a notify server last said of itself (STATUS=). */
-	for (size_t i = 0; i < r->n; i++)
-		if (r->rows[i].s->notify_status[0]) {
-			put_clean(b, r->rows[i].s->id);
-			buf_puts(b, ": status: ");
-			put_clean(b, r->rows[i].s->notify_status);
-			buf_puts(b, "\n");
-		}
+	for (size_t i = 0; i < r->n; i++) {
+		const struct st_server *s = r->rows[i].s;
+		detail_line(b, s->id, "health", s->health);
+		detail_line(b, s->id, "status", s->notify_status);  /* what a notify server said of itself */
+		detail_line(b, s->id, "last error", s->last_error);
+	}
 }

@@ -1,9 +1,24 @@
 /* health.c: <healthCheck>, the liveness check of a server (SPEC §4): one of
- * <tcp>, <http> or <exec>, and its timing, parsed and shown in the plan. */
+ * <tcp>, <http> or <exec>, and its timing, parsed and shown in the plan.
+ * Hosts are IP literals (or localhost): a name lookup blocks, and the daemon
+ * that probes must never block, nor freeze at a reload the address a name
+ * had then. */
 #include <stddef.h>
 #include <string.h>
 
 #include "internal.h"
+#include "lib/httpc.h"
+
+static bool numeric_host(struct rctx *c, int line, const char *el, const char *host)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	if (http_addr(host, 1, &ss, &len) == 0)
+		return true;
+	reg_err(c, line, "<%s>: host \"%s\" is not an IP address (names are not resolved; localhost is 127.0.0.1)",
+		el, host);
+	return false;
+}
 
 /* The timing elements: one row each, like the settings table. */
 static const struct {
@@ -27,7 +42,7 @@ static bool tcp_parse(struct rctx *c, const struct xnode *n, struct health *h)
 		reg_err(c, n->line, "<tcp> needs a port attribute");
 		return false;
 	}
-	return uint_attr(c, n, "port", 1, 65535, &h->port);
+	return numeric_host(c, n->line, "tcp", h->host) & uint_attr(c, n, "port", 1, 65535, &h->port);
 }
 
 /* http://HOST[:PORT][/PATH]: only plain HTTP, the check is a loopback GET. */
@@ -52,7 +67,9 @@ static bool http_parse(struct rctx *c, const struct xnode *n, struct health *h)
 	char *hostport = arena_strndup(c->a, hp, slash ? (size_t)(slash - hp) : strlen(hp));
 	h->http_path = slash ? slash : "/";
 	h->port = 80;
-	char *colon = strrchr(hostport, ':');
+	char *colon = strrchr(hostport, ':'), *rb = strchr(hostport, ']');
+	if (colon && *hostport == '[' && (!rb || colon < rb))
+		colon = NULL;  /* inside [an IPv6 literal] */
 	if (colon) {
 		*colon = 0;
 		uint64_t p;
@@ -66,7 +83,12 @@ static bool http_parse(struct rctx *c, const struct xnode *n, struct health *h)
 	if (!*hostport) {
 		reg_err(c, n->line, "<http url=\"%s\">: no host", url);
 		ok = false;
+	} else if (*hostport == '[' && hostport[strlen(hostport) - 1] == ']') {
+		hostport[strlen(hostport) - 1] = 0;  /* [::1]: an IPv6 literal */
+		hostport++;
 	}
+	if (*hostport && !numeric_host(c, n->line, "http", hostport))
+		ok = false;
 	h->http_host = hostport;
 	if (x_attr(n, "status") && !uint_attr(c, n, "status", 100, 599, &h->status))
 		ok = false;

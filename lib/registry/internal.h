@@ -139,7 +139,6 @@ void settings_merge(struct rctx *c, struct settings *dst, const struct settings 
 
 /* ---- health.c ---- */
 bool health_parse(struct rctx *c, const struct xnode *el, struct health *h);
-void health_show(const struct health *h, struct buf *b);
 
 /* ---- build.c: profiles and servers ---- */
 void profiles_parse(struct rctx *c, const struct xnode *el);

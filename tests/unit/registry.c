@@ -828,6 +828,19 @@ static void test_health(void)
 	    "<interval>: 0 is out of range");
 	bad("hc-startinterval0.xml", HC("<healthCheck><tcp port=\"1\"/>\n<startInterval>0</startInterval></healthCheck>\n"),
 	    5, "<startInterval>: 0 is out of range");
+	bad("hc-tcpname.xml", HC("<healthCheck>\n<tcp host=\"db.example\" port=\"1\"/></healthCheck>\n"), 5,
+	    "<tcp>: host \"db.example\" is not an IP address (names are not resolved");
+	bad("hc-httpname.xml", HC("<healthCheck>\n<http url=\"http://example.com:80/\"/></healthCheck>\n"), 5,
+	    "<http>: host \"example.com\" is not an IP address");
+	r = good("hc-v6.xml", HC("<healthCheck><http url=\"http://[::1]:8080/p\"/></healthCheck>\n"));
+	h = r ? &r->servers[0].health : NULL;
+	ok(h && strcmp(h->http_host, "::1") == 0 && h->port == 8080 && strcmp(h->http_path, "/p") == 0,
+	   "http: an IPv6 literal in brackets, with a port");
+	registry_free(r);
+	r = good("hc-v6noport.xml", HC("<healthCheck><http url=\"http://[::1]/\"/></healthCheck>\n"));
+	h = r ? &r->servers[0].health : NULL;
+	ok(h && strcmp(h->http_host, "::1") == 0 && h->port == 80, "http: an IPv6 literal without a port: 80");
+	registry_free(r);
 	bad("ready-health-nocheck.xml", HC("<readiness>health</readiness>\n"), 3, "needs a <healthCheck>");
 	bad("ready-bad.xml", HC("<readiness>\nsoon</readiness>\n"), 4, "soon");
 	bad("watchdog-exec.xml", HC("<watchdog>5</watchdog>\n"), 3, "<watchdog> needs <readiness>notify</readiness>");
