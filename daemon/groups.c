@@ -8,22 +8,25 @@
 #include "lib/log.h"
 #include "lib/util.h"
 
-/* The start sequence. A group starts once the one before is settled: each
- * of its servers ready (running), or gone for good (fatal, down, stopped by
- * request, removed), and its startDelay has passed. A server still starting,
- * backing off or being restarted after a failure keeps the group waiting (it
- * may still become ready); one that is fatal does not: waiting for it would
- * hold every later group and `start` itself hostage to one broken server,
- * and an essential one stops everything anyway. So the sequence always ends
- * when the servers have startTimeout and maxRestarts; without them a server
- * that never becomes ready holds it, and the trace log says so each
- * startDelay (5 s when that is 0). */
+/* The start sequence. A group starts once the one before is settled and its
+ * startDelay has passed. Settled: each server started so far is ready
+ * (running), or has failed (fatal; in backoff after quick deaths in a row,
+ * or after an exec that failed), or is down for good (its restart policy,
+ * stopped by request, removed). A server exec'd and not yet ready, or being
+ * restarted at once after its first failure, keeps the group waiting: it may
+ * still become ready. A failed one does not: waiting for it would hold every
+ * later group, and `start` itself, hostage to one broken server, while its
+ * restart policy keeps trying it (an essential fatal one stops everything).
+ * So a startTimeout bounds the wait for a server never ready (it fails,
+ * is restarted once at once, then backs off); without one, the wait for a
+ * server that is running but not ready has no limit, as asked, and the trace
+ * log names it each startDelay (every 5 s when that is 0). */
 static int64_t delay_until, report_every;
 
 static bool settled(const struct svc *v)
 {
-	return v->state == S_WAITING || v->state == S_RUNNING || v->state == S_DOWN || v->state == S_FATAL ||
-	       v->held || v->removed;
+	return v->state == S_WAITING || v->state == S_RUNNING || v->state == S_BACKOFF || v->state == S_DOWN ||
+	       v->state == S_FATAL || v->held || v->removed;
 }
 
 /* The servers the sequence waits for, into b; how many. */
@@ -56,9 +59,10 @@ static void sequence_done(void)
 			buf_printf(&b, "%s%s", failed++ ? ", " : "", D.svcs[i]->id);
 	}
 	if (failed)
-		trace(TRACE_WARNING, NULL, "start sequence done: %u ready, %u not: %s", up, failed, buf_str(&b));
+		trace(TRACE_WARNING, NULL, "every start group started and settled: %u running, %u not: %s", up, failed,
+		      buf_str(&b));
 	else
-		trace(TRACE_INFO, NULL, "start sequence done: all %u servers ready", up);
+		trace(TRACE_INFO, NULL, "every start group started and settled: all %u servers running", up);
 	buf_free(&b);
 	ready_report();
 	sdnotify_ready();

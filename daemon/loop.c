@@ -5,7 +5,8 @@
  *
  * Tail order: reap → stop-all → commands → reload → log reopen → timers
  * (the endpoint's connections, our manager's watchdog, servers' deadlines
- * and watchdogs, health probes, then the start groups) → stop progress → stats →
+ * and watchdogs, health probes) → start groups (readiness from any source this
+ * turn) → stop progress → stats →
  * state file (once, if anything changed). Reaping
  * first lets commands and the reload see who is really alive; the state file
  * last publishes the whole turn at once. */
@@ -134,7 +135,6 @@ static void timers(int64_t now)
 			notify_watchdog(v, now);
 	}
 	health_timers(now);
-	groups_timer(now);  /* last: sees who became ready or failed this turn */
 }
 
 static int64_t next_deadline(void)
@@ -182,6 +182,7 @@ static bool tail(void)
 	if (w & W_REOPEN)
 		reopen_logs();
 	timers(now);
+	groups_timer(now);  /* after every timer: sees who became ready or failed this turn */
 	if (stopping_all())
 		stop_all_progress(now);
 	if (((w & W_STATS) || (D.stats_at && now >= D.stats_at)) && !stopping_all()) {

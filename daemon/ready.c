@@ -37,6 +37,8 @@ void ready_report(void)
 			buf_printf(&b, "F%s: not ready (%s)\n", v->id, svc_state_name(v->state));
 		else if (v->state == S_FATAL && !v->last_error[0])
 			buf_printf(&b, "F%s: fatal: died %u times in a row\n", v->id, v->quick_deaths);
+		else if (v->state == S_BACKOFF && !v->last_error[0])
+			buf_printf(&b, "F%s: died %u times in a row; restarting\n", v->id, v->quick_deaths);
 		else if (!v->held)
 			buf_printf(&b, "F%s: %s\n", v->id,
 				   v->last_error[0] ? v->last_error : sv_state_name(svc_public_state(v)));
