@@ -50,8 +50,7 @@ static void summary(struct svc *v, const char *fmt, ...)
 	}
 }
 
-/* Stop the probe under way, if any; its outcome no longer matters. An exec
- * probe stays ours (p->pid) until it is reaped. */
+/* Stop the probe under way, if any; its outcome no longer matters. */
 static void cancel(struct probe *p)
 {
 	probe_close(p);
@@ -154,7 +153,6 @@ static void start(struct probe *p, int64_t now)
 	p->running = true;
 	p->started = now;
 	p->deadline = now + (int64_t)h->timeout * SEC;
-	p->timed_out = false;
 	int r = kinds[h->kind](p, why, sizeof why);
 	if (r == -2) {
 		p->running = false;
@@ -174,15 +172,12 @@ static void timed_out(struct probe *p)
 {
 	const struct health *h = probe_check(p);
 	char why[96];
-	if (h->kind == HEALTH_EXEC) {
-		exec_probe_kill(p);  /* its outcome comes when it is reaped */
-		p->timed_out = true;
-		p->deadline = 0;
-		return;
-	}
 	snprintf(why, sizeof why, "%s timed out after %u s",
-		 h->kind == HEALTH_TCP ? "tcp connect" : p->connected ? "http answer" : "http connect", h->timeout);
+		 h->kind == HEALTH_EXEC ? "exec" : h->kind == HEALTH_TCP ? "tcp connect" :
+		 p->connected ? "http answer" : "http connect", h->timeout);
 	probe_close(p);
+	if (p->pid > 0)
+		exec_probe_kill(p);
 	probe_done(p, false, why);
 }
 
@@ -239,9 +234,9 @@ void health_timers(int64_t now)
 		struct probe *p = sync_one(v, now);
 		if (!p)
 			continue;
-		if (p->running && p->deadline && now >= p->deadline)
+		if (p->running && now >= p->deadline)
 			timed_out(p);
-		else if (!p->running && !p->pid && p->due && now >= p->due)
+		else if (!p->running && p->due && now >= p->due)
 			start(p, now);
 	}
 }
@@ -257,10 +252,8 @@ int64_t health_deadline(void)
 			continue;
 		if (!p || p->inst != v->pid || p->inst_start != v->start_mono)
 			t = 1;  /* not scheduled yet: at once */
-		else if (p->running)
-			t = p->deadline;
-		else if (!p->pid)
-			t = p->due;
+		else
+			t = p->running ? p->deadline : p->due;
 		if (t && (!d || t < d))
 			d = t;
 	}
@@ -277,16 +270,15 @@ static struct probe *probe_by_pid(pid_t pid)
 
 bool health_owns(pid_t pid)
 {
-	return pid > 0 && probe_by_pid(pid);
+	return pid > 0 && (probe_by_pid(pid) || exec_killed_owns(pid));
 }
 
 bool health_reaped(pid_t pid, int st)
 {
 	struct probe *p = pid > 0 ? probe_by_pid(pid) : NULL;
-	if (!p)
-		return false;
-	exec_probe_reaped(p, st);
-	return true;
+	if (p)
+		exec_probe_reaped(p, st);
+	return p || exec_killed_reaped(pid);
 }
 
 unsigned long health_failures_total(const struct svc *v)
@@ -299,7 +291,7 @@ void health_forget(struct svc *v)
 	struct probe *p = v->probe;
 	if (!p)
 		return;
-	cancel(p);  /* an exec probe still running is then reaped as an orphan */
+	cancel(p);
 	free(p->ans);
 	free(p->sig);
 	free(p);

@@ -25,8 +25,7 @@ struct probe {
 	unsigned long failed;   /* failed checks in all, for the metrics */
 	bool running;
 	int fd;                 /* tcp, http: the socket; -1 */
-	pid_t pid;              /* exec: the probe (its process group) until reaped; 0 */
-	bool timed_out;         /* exec: killed at its timeout */
+	pid_t pid;              /* exec: the probe under way (its process group); 0 */
 	bool connected;         /* http: the request is being sent / answered */
 	size_t sent;            /* http: bytes of the request sent */
 	struct http_answer *ans;/* http: kept between probes */
@@ -51,9 +50,13 @@ int probe_connect(struct probe *p, const char *host, unsigned port, void (*ready
 int probe_connect_error(const struct probe *p);
 void probe_connect_why(char *why, size_t n, const char *kind, int err);
 void probe_close(struct probe *p);
-/* exec: kill the probe's process group (its timeout, a cancel); and its
- * exit, once reaped. */
+/* exec: kill the probe's process group (its timeout, a cancel): it is no
+ * longer the probe under way, only reaped (a process stuck in the kernel
+ * holds up no later probe); the exit of the probe under way; and whether
+ * pid is a killed probe, reaped now (true: it was). */
 void exec_probe_kill(struct probe *p);
 void exec_probe_reaped(struct probe *p, int st);
+bool exec_killed_reaped(pid_t pid);
+bool exec_killed_owns(pid_t pid);
 
 #endif

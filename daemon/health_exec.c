@@ -1,8 +1,10 @@
 /* health_exec.c: the exec check: the probe command run as the server's user
  * in its directory, in a process group of its own, with a clean environment
  * (the supervisor's PATH and IMAGESERVING_SERVER=id), its output appended to
- * the server's log; exit 0 passes. At the timeout its whole group is killed;
- * it is reaped by the loop (health_reaped), and what it left in its group is
+ * the server's log; exit 0 passes. At the timeout its whole group is killed
+ * and the check has failed then, not once the probe is reaped: a probe stuck
+ * in the kernel must not hold up the next ones. The loop's reap step hands
+ * every probe's exit here (health_reaped); what it left in its group is
  * killed then. */
 #include <errno.h>
 #include <signal.h>
@@ -17,6 +19,7 @@
 #include "lib/proc.h"
 #include "lib/proto.h"
 #include "lib/spawn.h"
+#include "lib/vec.h"
 
 int exec_probe_start(struct probe *p, char *why, size_t n)
 {
@@ -63,29 +66,56 @@ int exec_probe_start(struct probe *p, char *why, size_t n)
 	return 0;
 }
 
+/* Killed probes not reaped yet. */
+static pid_t *killed;
+static size_t nkilled, capkilled;
+
 void exec_probe_kill(struct probe *p)
 {
-	if (p->pid > 1 && kill(-p->pid, SIGKILL) != 0)
+	if (kill(-p->pid, SIGKILL) != 0)
 		kill(p->pid, SIGKILL);
+	killed = vec_room(killed, nkilled + 1, &capkilled, sizeof *killed);
+	killed[nkilled++] = p->pid;
+	p->pid = 0;
+}
+
+/* What a reaped probe left in its group goes with it: the group is still
+ * its own while a member holds it, and no process answers to the pid. */
+static void sweep_group(pid_t pid)
+{
+	struct proc_stat ps;
+	if (proc_stat(pid, &ps) != 0)
+		kill(-pid, SIGKILL);
+}
+
+bool exec_killed_owns(pid_t pid)
+{
+	for (size_t i = 0; i < nkilled; i++)
+		if (killed[i] == pid)
+			return true;
+	return false;
+}
+
+bool exec_killed_reaped(pid_t pid)
+{
+	for (size_t i = 0; i < nkilled; i++)
+		if (killed[i] == pid) {
+			killed[i] = killed[--nkilled];
+			sweep_group(pid);
+			return true;
+		}
+	return false;
 }
 
 void exec_probe_reaped(struct probe *p, int st)
 {
 	pid_t pid = p->pid;
-	struct proc_stat ps;
 	p->pid = 0;
-	/* What it left in its group goes with it; the group is still its own
-	 * while a member holds it, and no process answers to the reaped pid. */
-	if (proc_stat(pid, &ps) != 0)
-		kill(-pid, SIGKILL);
-	if (!p->running)
-		return;  /* cancelled: its outcome no longer matters */
+	sweep_group(pid);
 	char why[96];
-	if (p->timed_out)
-		snprintf(why, sizeof why, "exec timed out after %u s", probe_check(p)->timeout);
-	else if (WIFEXITED(st))
+	if (WIFEXITED(st))
 		snprintf(why, sizeof why, "exec exit %d", WEXITSTATUS(st));
 	else
 		snprintf(why, sizeof why, "exec killed by signal %s", signal_name(WTERMSIG(st)));
-	probe_done(p, !p->timed_out && WIFEXITED(st) && WEXITSTATUS(st) == 0, why);
+	probe_done(p, WIFEXITED(st) && WEXITSTATUS(st) == 0, why);
 }

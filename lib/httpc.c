@@ -80,7 +80,9 @@ int http_addr(const char *host, unsigned port, struct sockaddr_storage *ss, sock
 
 int http_request(char *out, size_t cap, const char *host, const char *path)
 {
-	int rl = snprintf(out, cap, "GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", path, host);
+	bool v6 = strchr(host, ':') != NULL;  /* an IPv6 literal goes in brackets */
+	int rl = snprintf(out, cap, "GET %s HTTP/1.1\r\nHost: %s%s%s\r\nConnection: close\r\n\r\n", path, v6 ? "[" : "",
+			  host, v6 ? "]" : "");
 	return rl < 0 || (size_t)rl >= cap ? -1 : rl;
 }
 

@@ -90,7 +90,7 @@ echo 503 >"$T/web.mode"
 t0=$(date +%s%N)
 wait_for 10 restarted web "$pw"; ok $? "http 503: web restarted"
 el=$(ms_since "$t0")
-ok $([ "$el" -le 5500 ]; echo $?) "... within failures × interval + timeout + stopTimeout (+1.5 s): ${el} ms"
+ok $([ "$el" -le 6500 ]; echo $?) "... within failures × interval + timeout + stopTimeout (5 s, +1.5 s): ${el} ms"
 is "$(state_get web restarts)" 1 "... counted as a restart"
 is "$(state_get web last_error)" "health: http 503 (2 in a row)" "... the reason in last_error"
 grep -q "web failed: health: http 503 (2 in a row); restarting it" "$T/log/supervisor.log"
@@ -112,7 +112,7 @@ kill -STOP "$pw"
 t0=$(date +%s%N)
 wait_for 10 restarted web "$pw"; ok $? "hung http server: restarted"
 el=$(ms_since "$t0")
-ok $([ "$el" -le 5500 ]; echo $?) "... within failures × interval + timeout + stopTimeout (+1.5 s): ${el} ms"
+ok $([ "$el" -le 6500 ]; echo $?) "... within failures × interval + timeout + stopTimeout (5 s, +1.5 s): ${el} ms"
 is "$(state_get web last_error)" "health: http answer timed out after 1 s (2 in a row)" "... the reason in last_error"
 wait_for 5 dead "$pw"; ok $? "... the hung process is gone"
 is "$(state_get web restarts)" 2 "restart count 2"

@@ -42,7 +42,8 @@ static bool tcp_parse(struct rctx *c, const struct xnode *n, struct health *h)
 		reg_err(c, n->line, "<tcp> needs a port attribute");
 		return false;
 	}
-	return numeric_host(c, n->line, "tcp", h->host) & uint_attr(c, n, "port", 1, 65535, &h->port);
+	bool ok = numeric_host(c, n->line, "tcp", h->host);  /* both errors, if both are wrong */
+	return uint_attr(c, n, "port", 1, 65535, &h->port) && ok;
 }
 
 /* http://HOST[:PORT][/PATH]: only plain HTTP, the check is a loopback GET. */
