@@ -4,9 +4,12 @@
  * rss field is the kernel's per-CPU approximation, often 0 for a small
  * process) and its children list, one file for a single-threaded process.
  * Files are opened with openat (musl's open adds an fcntl for O_CLOEXEC) and
- * read once into the stack: stat and statm come whole in one read. */
+ * read once into the stack: stat and statm come whole in one read. Without
+ * children files, one pass over /proc serves the whole report. */
 #include "procmem.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,16 +75,70 @@ uint64_t pm_rss(pid_t pid)
 	return (uint64_t)resident * (uint64_t)page_size();
 }
 
+/* Without children files (a kernel without CONFIG_PROC_CHILDREN), every
+ * process's parent, read in one pass over /proc for the whole report rather
+ * than one pass per process asked about. */
+static struct parent {
+	pid_t pid, ppid;
+} *parents;
+static size_t nparents;
+static bool have_parents, no_children_files;
+
+static void parents_load(void)
+{
+	have_parents = true;
+	DIR *d = opendir("/proc");
+	if (!d)
+		return;
+	size_t cap = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		pid_t p = (pid_t)strtol(e->d_name, NULL, 10);
+		struct proc_stat ps;
+		if (proc_stat(p, &ps) != 0)
+			continue;
+		if (nparents == cap) {
+			cap = cap ? cap * 2 : 512;
+			struct parent *n = realloc(parents, cap * sizeof *parents);
+			if (!n)
+				break;
+			parents = n;
+		}
+		parents[nparents++] = (struct parent){p, ps.ppid};
+	}
+	closedir(d);
+}
+
+static int children_by_parents(pid_t pid, pid_t *out, int max)
+{
+	if (!have_parents)
+		parents_load();
+	int n = 0;
+	for (size_t i = 0; i < nparents && n < max; i++)
+		if (parents[i].ppid == pid)
+			out[n++] = parents[i].pid;
+	return n;
+}
+
 /* Children of pid: a single-threaded process has them all in one file. */
 static int children(pid_t pid, int threads, pid_t *out, int max)
 {
-	if (threads != 1 || getenv("IMAGESERVING_PROC_NO_CHILDREN"))
+	if (no_children_files || getenv("IMAGESERVING_PROC_NO_CHILDREN"))
+		return children_by_parents(pid, out, max);
+	if (threads != 1)
 		return proc_children(pid, out, max);
 	char name[48], buf[4096];
 	snprintf(name, sizeof name, "task/%d/children", (int)pid);
 	ssize_t r = read_once(pid, name, buf, sizeof buf);
+	if (r < 0 && errno == ENOENT) {
+		/* The process is there (its stat was read), its children file is not. */
+		no_children_files = true;
+		return children_by_parents(pid, out, max);
+	}
 	if (r < 0 || (size_t)r >= sizeof buf - 1)
-		return proc_children(pid, out, max);  /* gone, no such file, or a long list */
+		return proc_children(pid, out, max);  /* gone, or a long list */
 	int n = 0;
 	for (char *s = buf, *end; *s && n < max; s = end) {
 		long v = strtol(s, &end, 10);
@@ -129,6 +186,8 @@ uint64_t pm_descendants_rss(pid_t pid, int threads)
 void pm_servers_rss(const pid_t *pids, const int *threads, const char *const *ids, size_t n, pid_t sup,
 		    int sup_threads, uint64_t *rss)
 {
+	have_parents = false;  /* a new report: a new look at /proc (the endpoint's daemon lives on) */
+	nparents = 0;
 	for (size_t i = 0; i < n; i++)
 		rss[i] = pids[i] > 0 ? pm_rss(pids[i]) + pm_descendants_rss(pids[i], threads[i]) : 0;
 	static pid_t kids[65536];
