@@ -17,6 +17,7 @@
 #include "lib/runfile.h"
 #include "lib/status.h"
 #include "lib/util.h"
+#include "lib/waitack.h"
 
 const char client_usage[] =
 	"Usage: ImageServing [-c FILE] start|stop|restart|try-restart [ID...] | reload | force-reload | reopen | status [--json] [ID...]\n"
@@ -474,12 +475,13 @@ static int server_command(const struct ctl *c, int cmd, const char *id)
 		int64_t wait_ms = s->stop_timeout_ms + 10000;  /* its stop, then the start */
 		int value = cmd_encode(cmd, s->index, st.generation);
 		state_free(&st);
+		ack_block();  /* before the command: the daemon answers only if it is blocked */
 		int e = daemon_signal(c->rundir, pid, CMD_SIGNAL, value);
 		if (e < 0) {
 			warnx_("%s %s: %s", c->verb, id, daemon_signal_error(pid, e, why, sizeof why));
 			return signal_rc(e);
 		}
-		int r = wait_state(c->rundir, pid, cmd_done, &w, wait_ms, &st);
+		int r = wait_state_ack(c->rundir, pid, cmd_done, &w, wait_ms, &st);
 		if (r == 1 && w.stopping) {
 			warnx_("%s %s: the supervisor is stopping", c->verb, id);
 			state_free(&st);

@@ -11,6 +11,7 @@
 #include "lib/proc.h"
 #include "lib/registry.h"
 #include "lib/report.h"
+#include "lib/rundir_scan.h"
 #include "lib/runfile.h"
 #include "lib/util.h"
 
@@ -77,7 +78,10 @@ int status_main(int argc, char **argv)
 	int rc = EX_OK;
 	char *registry = registry_locate(o.registry);
 	struct diag rd = {0};
-	char *rundir = registry_rundir_find(registry, &rd);
+	/* A plain <temp> is found without parsing the registry. */
+	char *rundir = rundir_scan(registry);
+	if (!rundir)
+		rundir = registry_rundir_find(registry, &rd);
 	fputs(rundir ? "" : buf_str(&rd.text), stderr);
 	diag_free(&rd);
 	struct st_file st = {0};

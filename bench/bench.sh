@@ -24,6 +24,11 @@
 #   BENCH_TMP=DIR      where the scratch directory goes (default: /dev/shm)
 #   BENCH_KEEP=1       keep the scratch directory
 #   IMAGESERVING_BIN   the binary under test (default: ./imageserving)
+#
+# The small phase also measures this machine's floors (floor_one): the least
+# a respawn and a status command can cost; the report gives each latency row
+# as a multiple of its floor. bench/compare.sh runs this script for two
+# imageserving binaries, interleaved, into one report.
 set -u
 set -o pipefail
 
@@ -191,6 +196,10 @@ build_helpers() {
 	musl-gcc -static -O2 -o "$BSVC" "$HERE/svc.c" 2>/dev/null ||
 		gcc -static -O2 -o "$BSVC" "$HERE/svc.c" 2>/dev/null ||
 		gcc -O2 -o "$BSVC" "$HERE/svc.c" || die "cannot build bench/svc.c"
+	# The status floor: a static binary that reads one small file.
+	musl-gcc -static -O2 -o "$FLOORCAT" "$HERE/floorcat.c" 2>/dev/null ||
+		gcc -static -O2 -o "$FLOORCAT" "$HERE/floorcat.c" 2>/dev/null ||
+		gcc -O2 -o "$FLOORCAT" "$HERE/floorcat.c" || die "cannot build bench/floorcat.c"
 }
 
 have_system() {
@@ -517,6 +526,44 @@ small_one() {
 	stop_inst "$dir"
 }
 
+# The floors of this machine, measured like the rows they bound (same
+# stamps, same timer, same scheduling), once per repetition of the small
+# phase, between the systems:
+#  - respawn: `btool floor`, a loop that only blocks in waitpid, then vforks
+#    and execs the service again; SIGKILLed 5 times by `btool crash`, as the
+#    supervisors' s1 is: what a restart costs at least;
+#  - exec: `floorcat`, a static binary that reads one small file (a state
+#    file's size), timed by `btool time` as status is: what a status
+#    command costs at least.
+floor_one() {
+	local rep=$1 dir=$SCR/floor-$rep v i
+	mkdir -p "$dir/sv/f1" "$dir/log"
+	: >"$dir/stamps"
+	BSVC_STAMPS=$dir/stamps "$BT" reaper "$dir/pid" "$BT" floor "$dir/sv/f1" "$BSVC" >>"$dir/out" 2>&1 &
+	echo $! >"$dir/reaper"
+	REAPERS="$REAPERS $!"
+	local end=$(( $(date +%s%N) + 5000000000 ))
+	until [ -s "$dir/pid" ]; do
+		[ "$(date +%s%N)" -ge "$end" ] && die "floor: the reaper did not start"
+		sleep 0.001
+	done
+	if wait_up "$dir" 1 15000 >/dev/null; then
+		while read -r v; do
+			[ "$v" = timeout ] && v=NA || v=$(ms "$v")
+			record floor_respawn_ms floor "$rep" "$v"
+		done < <("$BT" crash "$dir/stamps" f1 5 6000)
+	else
+		say "floor: the service did not start"
+	fi
+	head -c 630 /dev/zero | tr '\0' x >"$dir/small"
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		read -r v r < <("$BT" time "$FLOORCAT" "$dir/small")
+		[ "$r" = 0 ] || say "floor: floorcat exited $r"
+		record floor_exec_ms floor "$rep" "$(ms "$v")"
+	done
+	stop_inst "$dir"
+}
+
 stopslow_one() {
 	local sys=$1 rep=$2 dir=$SCR/$1-slow-$2 v r n
 	mk_inst "$sys" "$dir" s1 s2 s3:ignore
@@ -719,6 +766,7 @@ fi
 SCR=$(mktemp -d "$BENCH_TMP/is-bench.XXXXXX") || die "cannot create a scratch directory"
 BT=$SCR/btool
 BSVC=$SCR/bsvc
+FLOORCAT=$SCR/floorcat
 trap cleanup EXIT
 trap 'say interrupted; exit 130' INT
 trap 'say terminated; exit 143' TERM HUP
@@ -769,6 +817,7 @@ for phase in $PHASES; do
 	size) say "binary sizes"; phase_size ;;
 	small)
 		for rep in $(seq 1 "$REPS"); do
+			say "rep $rep/$REPS: floors: vfork+exec respawn, static exec reading a file"; floor_one "$rep"
 			for sys in $SYSTEMS; do say "rep $rep/$REPS: $sys: status, crash loop, restart, stop"; small_one "$sys" "$rep"; done
 		done ;;
 	stopslow)

@@ -201,6 +201,52 @@ for label, ms, unit in ROWS:
     p("| %s | " % label + " | ".join(ratio(pooled(ms, s), pooled(ms, US)) for s in peers) + " |")
 p()
 
+# This machine's floors (bench.sh floor_one): what a restart and a status
+# command cost at least; each latency row that has one, as a multiple of it.
+FLOOR = "floor"
+FLOORS = [
+    ("respawn", "floor_respawn_ms", "respawn floor: SIGKILL → a vfork + exec loop's next service stamped (`btool floor`)"),
+    ("exec", "floor_exec_ms", "exec floor: a static binary that reads one small file, spawn to exit (`floorcat`)"),
+]
+FLOOR_ROWS = [
+    ("Crash → respawn, 1st restart (ms)", ["crash1_ms"], ["respawn"]),
+    ("Crash → respawn with 64 connections held, one slowloris (ms)", ["crash_held_ms"], ["respawn"]),
+    ("Commanded restart → new process (ms)", ["cmdrestart_ms"], ["exec", "respawn"]),
+    ("Commanded restart, command returned (ms)", ["cmdrestart_ret_ms"], ["exec", "respawn"]),
+    ("Status query, 3 services (ms)", ["status_ms"], ["exec"]),
+    ("Stop, 3 prompt services: all gone (ms)", ["stop_ms"], ["exec"]),
+]
+floor_med = {}
+for key, metric, _ in FLOORS:
+    st = stats(vals(metric, FLOOR))
+    if st:
+        floor_med[key] = st[0]
+if floor_med:
+    p("### This machine's floors")
+    p()
+    p("| floor | median (min–max) |")
+    p("|---|---|")
+    for key, metric, label in FLOORS:
+        if key in floor_med:
+            p("| %s | %s ms |" % (label, cell(vals(metric, FLOOR), "ms")))
+    p()
+    p("Each latency row as a multiple of its floor (the floor of a command that must also respawn is "
+      "exec + respawn); the other rows (memory, CPU, counts, the idle window, 1,000 services) have none.")
+    p()
+    p("| measure | floor (ms) | " + " | ".join(systems) + " |")
+    p("|---|---|" + "---|" * len(systems))
+    for label, ms, keys in FLOOR_ROWS:
+        if not all(k in floor_med for k in keys) or not any(vals(m, s) for m in ms for s in systems):
+            continue
+        f = sum(floor_med[k] for k in keys)
+        row = []
+        for sysname in systems:
+            st = stats(pooled(ms, sysname))
+            row.append("—" if st is None else "%s (×%.2f)" % (fmt_num(st[0], "ms"), st[0] / f) if st[0] / f < 10
+                       else "%s (×%.0f)" % (fmt_num(st[0], "ms"), st[0] / f))
+        p("| %s | %s (%s) | " % (label, fmt_num(f, "ms"), " + ".join(keys)) + " | ".join(row) + " |")
+    p()
+
 p("### The crash loop, restart by restart (ms)")
 p()
 p("| restart | " + " | ".join(systems) + " |")

@@ -1,6 +1,8 @@
 /* commands.c: client commands (the command signal) turned into lifecycle
  * events. Every command republishes the state, so a client waiting on the
- * state file is always answered, even when the command is refused. */
+ * state file is always answered, even when the command is refused; a client
+ * that asked for it (ACK_SIGNAL blocked) is told after every write, for as
+ * long as its wait can last (ack.c). */
 #include <stdio.h>
 
 #include "daemon.h"
@@ -28,7 +30,11 @@ void command(int value, pid_t from)
 		supervisor_command(index, from);
 		return;
 	}
-	if (gen != (D.generation & CMD_GEN_MASK) || index >= D.nsvc) {
+	int64_t now = mono_ns();
+	bool known = gen == (D.generation & CMD_GEN_MASK) && index < D.nsvc;
+	/* The client waits for a stop, then a start: as long as it may, it is answered. */
+	ack_register(from, now + (known ? stop_timeout_of(D.svcs[index]) : 0) + 10 * SEC);
+	if (!known) {
 		trace(TRACE_WARNING, NULL, "ignored a command from pid %d for server %u of generation %u (now %lu)",
 		      (int)from, index, gen, D.generation);
 		return;
@@ -38,7 +44,6 @@ void command(int value, pid_t from)
 		trace(TRACE_WARNING, v->id, "ignored a command from pid %d: the supervisor is stopping", (int)from);
 		return;
 	}
-	int64_t now = mono_ns();
 	switch (cmd) {
 	case CMD_RESTART:
 		trace(TRACE_INFO, v->id, "restart requested by pid %d", (int)from);

@@ -198,6 +198,10 @@ void svcs_remove(struct svc *v);
 /* ---- commands.c ---- */
 void command(int value, pid_t from);
 
+/* ---- ack.c: answers to clients waiting for a command's effect ---- */
+void ack_register(pid_t pid, int64_t until);
+void ack_notify(int64_t serial);
+
 /* ---- launch.c: the real svc_ops ---- */
 extern const struct svc_ops real_ops;
 extern const int changed_sigs[];

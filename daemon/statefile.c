@@ -94,6 +94,7 @@ void state_write(void)
 		trace(TRACE_INFO, NULL, "%s/%s written again", D.rundir, STATE_FILE);
 	D.state_retry_at = 0;
 	D.dirty = false;
+	ack_notify(D.serial);
 }
 
 /* Memory of every server's tree, in one pass (out: D.nsvc entries). */

@@ -8,6 +8,13 @@
 /* The real-time signal that carries a command (not a constant in musl). */
 #define CMD_SIGNAL (SIGRTMAX - 2)
 
+/* The daemon's answer to a client waiting for a per-server command's
+ * effect: queued after every state-file write, value = the state's serial
+ * (low 31 bits), only to a client that blocks it, through a pidfd taken
+ * when the command arrived (daemon/ack.c). Blocked from before the command
+ * is sent until the client exits: never delivered, only consumed. */
+#define ACK_SIGNAL (SIGRTMAX - 3)
+
 /* sigqueue value: bits 0-1 the command, 2-17 the server index (or, for
  * CMD_SUPERVISOR, the supervisor-level command), 18-30 the low 13 bits of the
  * state file's generation the client read the index from. A command whose

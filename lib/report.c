@@ -1,12 +1,12 @@
-/* report.c: build the status report's rows (liveness and memory from /proc)
- * and render them as a table or as JSON. */
+/* report.c: build the status report's rows (liveness and memory from /proc,
+ * lib/procmem.c) and render them as a table or as JSON. */
 #include "report.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "proc.h"
+#include "procmem.h"
 
 int report_build(struct report *r, struct st_file *st, pid_t pid, char *const *ids, int nids,
 		 const char **unknown)
@@ -18,38 +18,43 @@ int report_build(struct report *r, struct st_file *st, pid_t pid, char *const *i
 	r->n = nids ? (size_t)nids : r->st.n;
 	r->rows = xcalloc(r->n + 1, sizeof *r->rows);
 	int64_t now = boot_ns();
+	pid_t *pids = xcalloc(r->n + 1, sizeof *pids);
+	int *threads = xcalloc(r->n + 1, sizeof *threads);
 	for (size_t i = 0; i < r->n; i++) {
 		const struct st_server *s = nids ? state_find(&r->st, ids[i]) : &r->st.servers[i];
 		if (!s) {
 			*unknown = ids[i];
+			free(pids);
+			free(threads);
 			return -1;
 		}
 		struct report_row *w = &r->rows[i];
 		w->s = s;
 		w->uptime = -1;
-		struct proc_stat ps;
-		if (s->pid > 0 && proc_stat(s->pid, &ps) == 0 && (int64_t)ps.starttime == s->proc_start &&
+		/* Alive: the pid is still the process that was started, not a zombie. */
+		struct pm_stat ps;
+		if (s->pid > 0 && pm_stat(s->pid, &ps) == 0 && (int64_t)ps.starttime == s->proc_start &&
 		    ps.state != 'Z') {
 			w->alive = true;
 			w->uptime = (now - s->start_boot_ns) / 1000000000;
+			pids[i] = s->pid;
+			threads[i] = ps.threads;
 		}
 	}
-	pid_t *pids = xcalloc(r->n + 1, sizeof *pids);
 	const char **idv = xcalloc(r->n + 1, sizeof *idv);
 	uint64_t *rss = xcalloc(r->n + 1, sizeof *rss);
-	for (size_t i = 0; i < r->n; i++) {
-		pids[i] = r->rows[i].alive ? r->rows[i].s->pid : 0;
+	for (size_t i = 0; i < r->n; i++)
 		idv[i] = r->rows[i].s->id;
-	}
-	proc_servers_rss(pids, idv, r->n, pid, rss);
+	struct pm_stat sp;
+	r->have_sup_rss = pm_stat(pid, &sp) == 0;
+	pm_servers_rss(pids, threads, idv, r->n, pid, r->have_sup_rss ? sp.threads : 0, rss);
 	for (size_t i = 0; i < r->n; i++)
 		r->rows[i].rss = rss[i];
 	free(pids);
+	free(threads);
 	free(idv);
 	free(rss);
-	struct proc_stat sp;
-	r->have_sup_rss = proc_stat(pid, &sp) == 0;
-	r->sup_rss = r->have_sup_rss ? sp.rss_bytes : 0;
+	r->sup_rss = r->have_sup_rss ? pm_rss(pid) : 0;
 	r->sup_up = (now - r->st.start_boot_ns) / 1000000000;
 	return 0;
 }

@@ -1,12 +1,12 @@
 #!/bin/bash
 # Unit tests in C (programs printing TAP), built by `make units` into
 # $IMAGESERVING_UNITS (default build/rel/tests): the registry loader, the
-# server lifecycle table, read_file when fstat fails, and lib/httpd over
-# socketpairs. Their TAP is renumbered into one plan; a missing or crashing
-# program is a failure.
+# server lifecycle table, read_file when fstat fails, lib/httpd over
+# socketpairs, the run directory scan against the loader. Their TAP is
+# renumbered into one plan; a missing or crashing program is a failure.
 units=${IMAGESERVING_UNITS:-$(cd "$(dirname "$0")/.." && pwd)/build/rel/tests}
 n=0
-for prog in registry lifecycle readfile httpd; do
+for prog in registry lifecycle readfile httpd rundirscan; do
 	if [ ! -x "$units/$prog" ]; then
 		n=$((n + 1)); echo "not ok $n - unit test program $units/$prog exists (run: make units)"
 		continue
