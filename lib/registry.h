@@ -45,8 +45,10 @@ struct server {
 	unsigned priority, start_delay, stop_timeout;
 	const char **argv;         /* argv[0] is the executable; NULL-terminated */
 	size_t argc;
-	struct env_var *env;       /* additions to the supervisor's environment */
+	struct env_var *env;       /* <environment>: over the minimal one (lib/serverenv.h) */
 	size_t nenv;
+	struct env_var *pass_env;  /* <passEnvironment>: names (value NULL) passed through */
+	size_t npass;
 	const char *workdir;       /* NULL: the registry's directory */
 	const char *user, *group;  /* NULL: unchanged */
 	const char *stdout_path;   /* "-": the supervisor's own stdout/stderr */
@@ -55,6 +57,7 @@ struct server {
 	enum restart_policy restart;
 	unsigned min_uptime, restart_delay_max, max_restarts;
 	bool essential;
+	bool timestamps;           /* prefix each line of its log files with the UTC time */
 	struct health health;
 };
 
