@@ -48,7 +48,7 @@ enum svevent {
 	E_TIMER, /* its deadline passed */
 	E_N
 };
-enum launch_why { WHY_FIRST, WHY_CRASH, WHY_ASKED };
+enum launch_why { WHY_FIRST, WHY_CRASH, WHY_ASKED, WHY_RESTART /* asked, and it was up */ };
 
 struct regref {
 	struct registry *r;
@@ -72,6 +72,7 @@ struct outlog {
 	struct svc *owner;
 	char *path;        /* owned: registries come and go */
 	int pipe;          /* our read end; -1: none */
+	bool midline;      /* the file's last line is not finished */
 	unsigned long long dropped;
 };
 
@@ -92,6 +93,7 @@ struct svc {
 	unsigned requested;        /* asked for: restart ID, reload changes */
 	unsigned quick_deaths;
 	bool started_once;
+	enum launch_why why;       /* of the current (or last) instance */
 	int last_status;           /* wait status; -1: none */
 	char last_error[160];
 	struct extralist extras;   /* descendants outside the process group */
@@ -192,6 +194,7 @@ extern const int n_changed_sigs;
 int outlog_prepare(struct svc *v, struct outlog *o, const char *path, char *why, size_t n);
 void outlog_drain(struct outlog *o);
 void outlog_close(struct outlog *o);
+void outlog_mark(struct svc *v, const char *why);  /* "ID started, pid N (why)" into its log files */
 int open_logfile(const char *path);
 void reopen_logs(void);
 

@@ -80,7 +80,10 @@ static int real_launch(struct svc *v, int64_t now)
 	pidtab_insert(v);
 	struct proc_stat ps;
 	v->proc_start = proc_stat(pid, &ps) == 0 ? ps.starttime : 0;
-	trace(TRACE_INFO, v->id, "started, pid %d", (int)pid);
+	static const char *const reasons[] = {"first start", "restart after it exited", "start requested",
+					      "restart requested"};
+	trace(TRACE_INFO, v->id, "started, pid %d (%s)", (int)pid, reasons[v->why]);
+	outlog_mark(v, reasons[v->why]);
 	return 0;
 }
 
