@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "applets.h"
+#include "lib/anchor.h"
 #include "lib/control.h"
 #include "lib/opts.h"
 #include "lib/proc.h"
@@ -77,7 +78,7 @@ int status_main(int argc, char **argv)
 	int rc = EX_OK;
 	char *registry = registry_locate(o.registry);
 	struct diag rd = {0};
-	char *rundir = registry_rundir_find(registry, &rd);
+	char *rundir = anchor_rundir(registry, registry_rundir_find(registry, &rd));
 	fputs(rundir ? "" : buf_str(&rd.text), stderr);
 	diag_free(&rd);
 	struct st_file st = {0};

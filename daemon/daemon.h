@@ -206,6 +206,8 @@ void cgroup_remove_all(void);
 
 /* ---- rundir.c: the run directory kept in place while we run ---- */
 void rundir_watch(void);
+void rundir_anchor(void);          /* hold the registry's anchor, or exit: running elsewhere */
+void rundir_anchor_release(void);
 
 /* ---- escapees.c: descendants outside the group, adopted orphans, strays ---- */
 void escapees_collect(struct svc *v);

@@ -97,6 +97,9 @@ void diag_free(struct diag *d);
 char *registry_rundir_find(const char *path, struct diag *d);
 /* The same without the reason. */
 char *registry_rundir_lenient(const char *path);
+/* The run directory of a registry without <temp>, from the uid alone
+ * (xmalloc'd); also where registries' anchors are (lib/anchor.h). */
+char *registry_rundir_default(void);
 
 /* Whether two servers would run the same process: every setting the table
  * marks as defining it (argv, environment, directory, credentials, output
