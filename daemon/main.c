@@ -325,6 +325,10 @@ int supervisor_run(const char *registry_opt, bool fg, bool ok_if_running)
 	trace(TRACE_INFO, NULL, "supervisor %s started, pid %d%s, registry %s, %zu servers", IS_VERSION,
 	      (int)getpid(), getpid() == 1 ? " (as PID 1)" : "", D.reg_path, D.reg->r->nservers);
 	trace_warnings();
+	if (strcmp(D.rundir, D.reg->r->rundir) != 0)
+		trace(TRACE_WARNING, NULL, "run directory %s kept across the restart in place; the registry's %s takes "
+					   "effect at the next start",
+		      D.rundir, D.reg->r->rundir);
 	create_servers();
 	endpoint_apply();
 	state_write();

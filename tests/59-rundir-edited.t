@@ -8,7 +8,7 @@
 # says the new run directory is for the next start; after a stop it is used.
 # An anchor anyone but us or root could have written is never believed.
 . "$(dirname "$0")/lib.sh"
-plan 24
+plan 27
 mkdir -p "$T/log"
 RUN2=$T/run2
 reg_write <<EOF
@@ -69,6 +69,18 @@ anchor=$(grep -lx "$RUN2" /run/imageserving/registry-*.anchor /tmp/imageserving-
 ok $([ -n "$anchor" ]; echo $?) "its anchor names its run directory ($anchor)"
 "$BIN" -c "$REG" stop >/dev/null 2>&1
 ok $([ ! -e "$anchor" ]; echo $?) "and is removed when it stops"
+
+# ---- a foreground supervisor restarted in place keeps its run directory ----
+sed -i "s#<temp>$RUN2</temp>#<temp>$RUN</temp>#" "$REG"
+sv_start
+sed -i "s#<temp>$RUN</temp>#<temp>$RUN2</temp>#" "$REG"
+out=$("$BIN" -c "$REG" restart 2>&1); rc=$?
+like "$rc:$(echo "$out" | tail -1)" "^0:.*supervisor restarted in place \\(pid $SUP\\)" "a foreground supervisor is restarted in place through the anchor"
+ok $(sup_is && [ ! -e "$RUN2/supervisor.pid" ] && [ "$(cat "$RUN/supervisor.pid")" = "$SUP" ]; echo $?) \
+	"it keeps its run directory (and its lock) across the re-execution"
+like "$(cat "$T/log/supervisor.log")" "run directory $RUN kept across the restart in place; the registry's $RUN2 takes effect at the next start" \
+	"and the trace log says so"
+sv_stop
 
 # ---- a planted anchor is never believed ----
 if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
