@@ -49,40 +49,36 @@ static size_t stamp_now(char *out, size_t n)
  * starts in them when stamp: a line cut across reads is stamped once. */
 static int put_lines(struct outlog *o, int file, const char *p, size_t n, bool stamp)
 {
+	if (n && !stamp) {  /* as it came, in one write */
+		o->midline = p[n - 1] != '\n';
+		return write_full(file, p, n);
+	}
 	static char out[16384];
 	char ts[48];
 	size_t tl = 0, k = 0;
 	while (n) {
-		if (stamp && !o->midline) {
-			if (!tl)
-				tl = stamp_now(ts, sizeof ts);
+		const char *nl = memchr(p, '\n', n);
+		size_t len = nl ? (size_t)(nl - p) + 1 : n, c;
+		if (!o->midline) {
+			tl = tl ? tl : stamp_now(ts, sizeof ts);  /* one time per read */
 			if (k + tl > sizeof out && write_full(file, out, k) != 0)
 				return -1;
 			k = k + tl > sizeof out ? 0 : k;
 			memcpy(out + k, ts, tl);
 			k += tl;
 		}
-		const char *nl = memchr(p, '\n', n);
-		size_t len = nl ? (size_t)(nl - p) + 1 : n;
-		if (!stamp) {  /* as it came */
-			if (write_full(file, p, len) != 0)
+		for (size_t done = 0; done < len; done += c, k += c) {
+			if (k == sizeof out && write_full(file, out, k) != 0)
 				return -1;
-		} else {
-			for (size_t done = 0, c; done < len; done += c, k += c) {
-				if (k == sizeof out) {
-					if (write_full(file, out, k) != 0)
-						return -1;
-					k = 0;
-				}
-				c = len - done < sizeof out - k ? len - done : sizeof out - k;
-				memcpy(out + k, p + done, c);
-			}
+			k = k == sizeof out ? 0 : k;
+			c = len - done < sizeof out - k ? len - done : sizeof out - k;
+			memcpy(out + k, p + done, c);
 		}
 		o->midline = !nl;
 		p += len;
 		n -= len;
 	}
-	return k && write_full(file, out, k) != 0 ? -1 : 0;
+	return k ? write_full(file, out, k) : 0;
 }
 
 static void note_write(struct outlog *o, int file, bool ok, size_t n)

@@ -77,23 +77,22 @@ int anchor_take(const char *registry, const char *rundir, pid_t *holder, char **
 	char *dir = registry_rundir_default(), *real, *name = anchor_name(registry, &real);
 	*holder = 0;
 	*theirs = NULL;
+	*why = 0;
 	int fd = rundir_prepare(dir, why, n);
-	for (int attempt = 0; fd == 0 && attempt < 3; attempt++) {
+	for (int attempt = 0; fd == 0; attempt++) {
 		fd = lock_in_place(dir, name);
 		if (fd != -EAGAIN)
 			break;
 		*holder = lock_holder_file(dir, name);
-		if (*holder != 0)
-			break;
-		fd = 0;  /* it went away meanwhile: again */
+		if (*holder == 0)  /* it went away meanwhile: again */
+			fd = attempt < 3 ? 0 : -EBUSY;
 	}
 	if (fd == -EAGAIN) {
 		*theirs = anchor_read(dir, name, real);
-	} else if (fd == -EPERM) {
-		runfile_check(dir, name, why, n);
-	} else if (fd < 0) {
-		snprintf(why, n, "%s/%s: %s", dir, name, strerror(-fd));
-	} else {
+	} else if (fd < 0 && !*why) {
+		if (fd != -EPERM || runfile_check(dir, name, why, n) == 0)
+			snprintf(why, n, "%s/%s: %s", dir, name, strerror(-fd));
+	} else if (fd >= 0) {
 		char *text = xmalloc(strlen(rundir) + strlen(real) + 3);
 		int len = sprintf(text, "%s\n%s\n", rundir, real);
 		if (len > ANCHOR_MAX || ftruncate(fd, 0) != 0 || pwrite(fd, text, (size_t)len, 0) != len) {
