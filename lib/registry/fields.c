@@ -65,12 +65,11 @@ static void *at(const void *s, const struct field *f)
 	return (char *)s + f->off;
 }
 
-/* A T_ENV row's list: <environment> or <passEnvironment>. */
+/* A T_ENV row's list, as parsed and in a server: <environment> or <passEnvironment>. */
 static struct envlist *envl(struct settings *st, const struct field *f)
 {
 	return f->pass ? &st->pass : &st->env;
 }
-
 static const struct env_var *senv(const struct server *s, const struct field *f, size_t *n)
 {
 	*n = f->pass ? s->npass : s->nenv;
@@ -188,8 +187,6 @@ static bool p_env(struct rctx *c, const struct xnode *n, const struct field *f, 
 			reg_err(c, v->line, "<variable> in <%s> needs a name attribute", n->name);
 		else if (k && !named)
 			reg_err(c, v->line, "environment variable name '%s' is empty or holds '='", k);
-		if (named && f->pass && v->text && *v->text && strspn(v->text, " \t\r\n") < strlen(v->text))
-			reg_warn(c, v->line, "<variable name=\"%s\"> in <%s> takes no value (ignored)", k, n->name);
 		if (val || (named && f->pass))
 			env_set(c, envl(st, f), k, val);
 		ok &= val || (named && f->pass);
