@@ -8,7 +8,7 @@
 # says the new run directory is for the next start; after a stop it is used.
 # An anchor anyone but us or root could have written is never believed.
 . "$(dirname "$0")/lib.sh"
-plan 27
+plan 29
 mkdir -p "$T/log"
 RUN2=$T/run2
 reg_write <<EOF
@@ -98,7 +98,22 @@ if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
 	like "$(grep 'no anchor' "$T/log/supervisor.log" | tail -1)" "has mode 0666: writable by others" \
 		"one writable by others is refused as well"
 	rm -f "$anchor"
+
+	# ---- another user's supervisor: its anchor is under /tmp/imageserving-UID ----
+	NB="setpriv --reuid=nobody --regid=$(id -g nobody) --clear-groups"
+	N=$T/n; mkdir -p "$N"; chown nobody "$N"; chmod 755 "$T"
+	printf '<supervisor><config><log>%s/sup.log</log><temp>%s/run</temp></config><servers><server id="b"><executable>/bin/sleep</executable><arguments><argument>3600</argument></arguments>%s</server></servers></supervisor>\n' \
+		"$N" "$N" "$TEST_MARK" >"$N/reg.xml"
+	chmod 644 "$N/reg.xml"
+	env XDG_RUNTIME_DIR=/nonexistent $NB "$BIN" -c "$N/reg.xml" start >/dev/null 2>&1
+	NSUP=$(cat "$N/run/supervisor.pid" 2>/dev/null); track "$NSUP"
+	sed -i "s#$N/run<#$N/run2<#" "$N/reg.xml"
+	out=$(env -u XDG_RUNTIME_DIR $NB "$BIN" -c "$N/reg.xml" start 2>&1); rc=$?
+	like "$rc:$(echo "$out" | tail -1)" "^0:.*already running \\(pid $NSUP, in its run directory $N/run;" \
+		"as another user (nobody), start after <temp> was edited finds the running supervisor too"
+	out=$(env -u XDG_RUNTIME_DIR $NB "$BIN" -c "$N/reg.xml" stop 2>&1); rc=$?
+	ok $([ "$rc" = 0 ] && dead "$NSUP" && [ ! -e "$N/run2/supervisor.pid" ]; echo $?) "and stop stops it"
 else
-	skip "needs root and a nobody user"; skip "needs root and a nobody user"; skip "needs root and a nobody user"
+	for i in 1 2 3 4 5; do skip "needs root and a nobody user"; done
 fi
 done_testing
