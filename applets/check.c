@@ -7,15 +7,18 @@
 #include <unistd.h>
 
 #include "applets.h"
+#include "lib/creds.h"
 #include "lib/opts.h"
 #include "lib/registry.h"
+#include "lib/serverenv.h"
 #include "lib/util.h"
 
 const char check_usage[] =
 	"Usage: imageserving check [-c FILE]\n"
 	"Validate the registry and print the resolved plan: per server, in start\n"
 	"order, its priority group, start delay, stop timeout, exact argv,\n"
-	"environment additions, working directory, user/group and log files.\n"
+	"environment additions and the whole environment it would run with, working\n"
+	"directory, user/group and log files.\n"
 	"Every error is reported as FILE:LINE: message.\n"
 	"Exit: 0 valid, 2 usage, 6 registry invalid.\n";
 
@@ -64,6 +67,24 @@ static void print_settings(const struct server *s)
 	buf_free(&text);
 }
 
+/* The whole environment the server would get from a supervisor started
+ * with ours (only PATH, LANG, LC_*, TZ and what <passEnvironment> names come
+ * from it), one variable a line. */
+static void print_env(const struct registry *r, const struct server *s)
+{
+	struct creds cr;
+	char why[160];
+	if (creds_resolve(s->user, s->group, &cr, why, sizeof why) != 0) {
+		printf("    runs with:         (%s)\n", why);
+		return;
+	}
+	char **env = server_env(s, &cr, r->rundir, NULL);
+	printf("    runs with:\n");
+	for (size_t i = 0; env[i]; i++)
+		printf("      %s\n", env[i]);
+	serverenv_free(env);
+}
+
 static void print_plan(const struct registry *r)
 {
 	printf("registry:    %s\n", r->path);
@@ -103,6 +124,7 @@ static void print_plan(const struct registry *r)
 				printf("  %s", s->description);
 			putchar('\n');
 			print_settings(s);
+			print_env(r, s);
 		}
 	}
 	printf("\n%zu server%s in %zu priority group%s: registry OK\n", r->nservers, r->nservers == 1 ? "" : "s",

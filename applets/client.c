@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "applets.h"
+#include "lib/anchor.h"
 #include "lib/control.h"
 #include "lib/opts.h"
 #include "lib/proto.h"
@@ -166,7 +167,7 @@ static int registry_usable(const struct ctl *c, char **rundir)
 	}
 	diag_free(&d);
 	if (rundir)
-		*rundir = xstrdup(r->rundir);
+		*rundir = anchor_rundir(c->registry, xstrdup(r->rundir));
 	registry_free(r);
 	return EX_OK;
 }
@@ -602,7 +603,7 @@ int client_main(int argc, char **argv)
 		goto out;
 	}
 	struct diag rd = {0};
-	c.rundir = registry_rundir_find(c.registry, &rd);
+	c.rundir = anchor_rundir(c.registry, registry_rundir_find(c.registry, &rd));
 	fputs(c.rundir ? "" : buf_str(&rd.text), stderr);
 	diag_free(&rd);
 	if (!c.rundir) {

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "applets.h"
+#include "lib/anchor.h"
 #include "lib/control.h"
 #include "lib/opts.h"
 #include "lib/proc.h"
@@ -78,10 +79,12 @@ int status_main(int argc, char **argv)
 	int rc = EX_OK;
 	char *registry = registry_locate(o.registry);
 	struct diag rd = {0};
-	/* A plain <temp> is found without parsing the registry. */
+	/* A plain <temp> is found without parsing the registry; a running
+	 * supervisor's anchor wins over what the registry now says. */
 	char *rundir = rundir_scan(registry);
 	if (!rundir)
 		rundir = registry_rundir_find(registry, &rd);
+	rundir = anchor_rundir(registry, rundir);
 	fputs(rundir ? "" : buf_str(&rd.text), stderr);
 	diag_free(&rd);
 	struct st_file st = {0};

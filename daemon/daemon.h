@@ -55,7 +55,7 @@ enum svevent {
 	E_FAIL,  /* it failed while alive (health, watchdog): v->last_error says why */
 	E_N
 };
-enum launch_why { WHY_FIRST, WHY_CRASH, WHY_ASKED };
+enum launch_why { WHY_FIRST, WHY_CRASH, WHY_ASKED, WHY_RESTART /* asked, and it was up */ };
 
 struct regref {
 	struct registry *r;
@@ -80,6 +80,7 @@ struct outlog {
 	struct svc *owner;
 	char *path;        /* owned: registries come and go */
 	int pipe;          /* our read end; -1: none */
+	bool midline;      /* the file's last line is not finished */
 	unsigned long long dropped;
 };
 
@@ -102,6 +103,7 @@ struct svc {
 	unsigned requested;        /* asked for: restart ID, reload changes */
 	unsigned quick_deaths;
 	bool started_once;
+	enum launch_why why;       /* of the current (or last) instance */
 	int last_status;           /* wait status; -1: none */
 	char last_error[160];
 	int64_t ready_mono;        /* when this instance became ready; 0: not (yet) */
@@ -211,6 +213,7 @@ extern const int n_changed_sigs;
 int outlog_prepare(struct svc *v, struct outlog *o, const char *path, char *why, size_t n);
 void outlog_drain(struct outlog *o);
 void outlog_close(struct outlog *o);
+void outlog_mark(struct svc *v, const char *why);  /* "ID started, pid N (why)" into its log files */
 int open_logfile(const char *path);
 void reopen_logs(void);
 
@@ -222,6 +225,8 @@ void cgroup_remove_all(void);
 
 /* ---- rundir.c: the run directory kept in place while we run ---- */
 void rundir_watch(void);
+void rundir_anchor(void);          /* hold the registry's anchor, or exit: running elsewhere */
+void rundir_anchor_release(void);
 
 /* ---- escapees.c: descendants outside the group, adopted orphans, strays ---- */
 void escapees_collect(struct svc *v);
@@ -253,7 +258,7 @@ void metrics_render(struct buf *b);
 
 /* ---- notify.c: the sd_notify socket of notify servers ---- */
 int notify_prepare(const struct server *s, char *why, size_t n);
-size_t notify_env(const struct server *s, char **out);
+size_t notify_env(const struct server *s, const char **out);  /* NAME, VALUE pairs */
 void notify_watchdog(struct svc *v, int64_t now);
 
 /* ---- sdnotify.c: the supervisor's own sd_notify to its manager ---- */

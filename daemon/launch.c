@@ -13,10 +13,9 @@
 #include "lib/log.h"
 #include "lib/proc.h"
 #include "lib/proto.h"
+#include "lib/serverenv.h"
 #include "lib/spawn.h"
 #include "lib/util.h"
-
-extern char **environ;
 
 /* Signals whose disposition the daemon changes: servers get them back at
  * their default (the command signal is added by the signal setup). */
@@ -24,67 +23,14 @@ const int changed_sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2, SIGXFSZ, 
 const int n_changed_sigs = sizeof changed_sigs / sizeof changed_sigs[0];
 static int reset_sigs[sizeof changed_sigs / sizeof changed_sigs[0]];
 
-static char *env_pair(const char *k, const char *v)
-{
-	size_t a = strlen(k), b = strlen(v);
-	char *e = xmalloc(a + b + 2);
-	memcpy(e, k, a);
-	e[a] = '=';
-	memcpy(e + a + 1, v, b + 1);
-	return e;
-}
-
-static bool env_named(const char *entry, const char *name)
-{
-	size_t n = strlen(name);
-	return strncmp(entry, name, n) == 0 && entry[n] == '=';
-}
-
-/* The server's environment: ours; USER, LOGNAME and HOME of the user it runs
- * as (if it names one); its own additions, which win; and
- * IMAGESERVING_SERVER=id and IMAGESERVING_SUPERVISOR=run directory, by which
- * this supervisor (or the next one, after a hard kill) recognises its
- * descendants later. */
+/* The server's environment (lib/serverenv.h): the minimal base, the
+ * registry's, our markers; then what only a running supervisor can give,
+ * per server and per instance: this list is the one place to add it. */
 static char **make_env(const struct server *s, const struct creds *cr)
 {
-	const char *ident[3][2] = {{"USER", cr->name}, {"LOGNAME", cr->name}, {"HOME", cr->home}};
-	size_t n = 0;
-	while (environ && environ[n])
-		n++;
-	char **env = xcalloc(n + s->nenv + 8, sizeof *env);
-	size_t k = 0;
-	for (size_t i = 0; i < n; i++) {
-		bool replaced = env_named(environ[i], "IMAGESERVING_SERVER") ||
-				env_named(environ[i], "IMAGESERVING_SUPERVISOR");
-		for (size_t j = 0; j < s->nenv && !replaced; j++)
-			replaced = env_named(environ[i], s->env[j].name);
-		for (size_t j = 0; j < 3 && !replaced; j++)
-			replaced = cr->set_uid && env_named(environ[i], ident[j][0]);
-		if (!replaced)
-			env[k++] = xstrdup(environ[i]);
-	}
-	for (size_t j = 0; j < 3 && cr->set_uid; j++) {
-		bool own = false;
-		for (size_t i = 0; i < s->nenv && !own; i++)
-			own = strcmp(s->env[i].name, ident[j][0]) == 0;
-		if (!own)
-			env[k++] = env_pair(ident[j][0], ident[j][1]);
-	}
-	for (size_t j = 0; j < s->nenv; j++)
-		env[k++] = env_pair(s->env[j].name, s->env[j].value);
-	env[k++] = env_pair("IMAGESERVING_SERVER", s->id);
-	env[k++] = env_pair("IMAGESERVING_SUPERVISOR", D.rundir ? D.rundir : "");
-	/* readiness notify: NOTIFY_SOCKET, WATCHDOG_USEC (notify.c), last */
-	k += notify_env(s, env + k);
-	env[k] = NULL;
-	return env;
-}
-
-static void free_env(char **env)
-{
-	for (size_t i = 0; env[i]; i++)
-		free(env[i]);
-	free(env);
+	const char *per_instance[5];
+	per_instance[notify_env(s, per_instance)] = NULL;  /* readiness notify: NOTIFY_SOCKET, WATCHDOG_USEC */
+	return server_env(s, cr, D.rundir ? D.rundir : "", per_instance);
 }
 
 static int real_launch(struct svc *v, int64_t now)
@@ -121,7 +67,7 @@ static int real_launch(struct svc *v, int64_t now)
 		pid = spawn(&sp, why, wn);
 		if (sp.cgroup_fd >= 0)
 			close(sp.cgroup_fd);
-		free_env(env);
+		serverenv_free(env);
 	}
 	if (ofd >= 0)
 		close(ofd);
@@ -135,7 +81,10 @@ static int real_launch(struct svc *v, int64_t now)
 	pidtab_insert(v);
 	struct proc_stat ps;
 	v->proc_start = proc_stat(pid, &ps) == 0 ? ps.starttime : 0;
-	trace(TRACE_INFO, v->id, "started, pid %d", (int)pid);
+	static const char *const reasons[] = {"first start", "restart after it exited", "start requested",
+					      "restart requested"};
+	trace(TRACE_INFO, v->id, "started, pid %d (%s)", (int)pid, reasons[v->why]);
+	outlog_mark(v, reasons[v->why]);
 	return 0;
 }
 

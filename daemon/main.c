@@ -3,6 +3,7 @@
  * servers; then stop, clean up, and exit (or re-execute in place). */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,17 +91,30 @@ static void cleanup_files(void)
 	free(p);
 }
 
+/* Re-executed in place: the lock comes with us, with the run directory it
+ * is in, whatever the registry says now (a new <temp> is for the next start). */
+static void lock_inherited(void)
+{
+	const char *e = getenv(LOCK_ENV);
+	if (!e)
+		return;
+	char *end;
+	long fd = strtol(e, &end, 10);
+	if (end[0] == ' ' && end[1] == '/') {
+		free(D.rundir);
+		D.rundir = xstrdup(end + 1);
+	}
+	if (fd >= 3 && fd <= INT_MAX && fcntl((int)fd, F_GETFD) >= 0)
+		D.lock_fd = (int)fd;
+	unsetenv(LOCK_ENV);
+}
+
 /* The lock: inherited across a re-execution in place, else taken. */
 static void take_lock(void)
 {
-	const char *e = getenv(LOCK_ENV);
-	if (e) {
-		D.lock_fd = atoi(e);
-		unsetenv(LOCK_ENV);
-		if (D.lock_fd >= 3 && fcntl(D.lock_fd, F_GETFD) >= 0) {
-			set_cloexec(D.lock_fd);
-			return;
-		}
+	if (D.lock_fd >= 0) {
+		set_cloexec(D.lock_fd);
+		return;
 	}
 	D.lock_fd = lock_take(D.rundir);
 	if (D.lock_fd == -EAGAIN) {
@@ -170,8 +184,8 @@ static void free_servers(void)
  * that failed. */
 static void reexec(void)
 {
-	char num[16];
-	snprintf(num, sizeof num, "%d", D.lock_fd);
+	char num[4200];
+	snprintf(num, sizeof num, "%d %s", D.lock_fd, D.rundir);
 	int flags = fcntl(D.lock_fd, F_GETFD);
 	trace(TRACE_INFO, NULL, "every server stopped; restarting the supervisor in place (pid %d)", (int)getpid());
 	if (flags >= 0 && fcntl(D.lock_fd, F_SETFD, flags & ~FD_CLOEXEC) == 0 && setenv(LOCK_ENV, num, 1) == 0) {
@@ -269,6 +283,7 @@ int supervisor_run(const char *registry_opt, bool fg, bool ok_if_running)
 	if (!load_registry(detached))
 		return EX_NOTCONFIG;
 	D.rundir = xstrdup(D.reg->r->rundir);  /* the registry is replaced on reload */
+	lock_inherited();
 	if (!D.foreground && !detached) {
 		int rc = ready_spawn_daemon(D.reg_path, ok_if_running, &D.ready_fd);
 		if (rc >= 0) {
@@ -287,6 +302,7 @@ int supervisor_run(const char *registry_opt, bool fg, bool ok_if_running)
 		ready_fail(EX_FAIL, "cannot open trace log %s: %s", D.reg->r->log, open_append_error(-e));
 	log_set_level(D.reg->r->tracelevel);
 	sdnotify_init();  /* before any server: none inherits $NOTIFY_SOCKET */
+	rundir_anchor();
 	if (!D.foreground)
 		detach_stdio();
 	D.start_boot = boot_ns();
@@ -311,6 +327,10 @@ int supervisor_run(const char *registry_opt, bool fg, bool ok_if_running)
 	trace(TRACE_INFO, NULL, "supervisor %s started, pid %d%s, registry %s, %zu servers", IS_VERSION,
 	      (int)getpid(), getpid() == 1 ? " (as PID 1)" : "", D.reg_path, D.reg->r->nservers);
 	trace_warnings();
+	if (strcmp(D.rundir, D.reg->r->rundir) != 0)
+		trace(TRACE_WARNING, NULL, "run directory %s kept across the restart in place; the registry's %s takes "
+					   "effect at the next start",
+		      D.rundir, D.reg->r->rundir);
 	create_servers();
 	endpoint_apply();
 	state_write();
@@ -327,6 +347,7 @@ int supervisor_run(const char *registry_opt, bool fg, bool ok_if_running)
 	}
 	kill_adopted();
 	cleanup_files();
+	rundir_anchor_release();
 	trace(rc ? TRACE_ERROR : TRACE_INFO, NULL, "supervisor stopped%s", rc ? " (an essential server failed)" : "");
 	ready_abandon("it stopped");
 	free_servers();

@@ -66,19 +66,22 @@ int notify_prepare(const struct server *s, char *why, size_t n)
 	return 0;
 }
 
-/* NOTIFY_SOCKET and WATCHDOG_USEC for a notify server, into out (room for
- * two); how many. WATCHDOG_PID is not given: the pid is not known before the
- * fork, and without it sd_watchdog_enabled() accepts any process. */
-size_t notify_env(const struct server *s, char **out)
+/* NOTIFY_SOCKET and WATCHDOG_USEC for a notify server, as NAME, VALUE
+ * pairs into out (room for four pointers); how many pointers. The values
+ * live until the next call. WATCHDOG_PID is not given: the pid is not known
+ * before the fork, and without it sd_watchdog_enabled() accepts any process. */
+size_t notify_env(const struct server *s, const char **out)
 {
+	static char usec[24];
 	if (s->readiness != READY_NOTIFY || sock < 0)
 		return 0;
 	size_t k = 0;
-	out[k] = xmalloc(16 + sizeof sock_name);
-	snprintf(out[k++], 16 + sizeof sock_name, "NOTIFY_SOCKET=%s", sock_name);
+	out[k++] = "NOTIFY_SOCKET";
+	out[k++] = sock_name;
 	if (s->watchdog) {
-		out[k] = xmalloc(48);
-		snprintf(out[k++], 48, "WATCHDOG_USEC=%llu", (unsigned long long)s->watchdog * 1000000ULL);
+		snprintf(usec, sizeof usec, "%llu", (unsigned long long)s->watchdog * 1000000ULL);
+		out[k++] = "WATCHDOG_USEC";
+		out[k++] = usec;
 	}
 	return k;
 }

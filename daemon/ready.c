@@ -93,6 +93,7 @@ int ready_inherited(void)
 struct outcome {
 	int rc;
 	pid_t holder;      /* > 0: another supervisor holds the lock */
+	char rundir[4096]; /* its run directory, when not ours (an edited <temp>) */
 	bool ready;
 };
 
@@ -120,6 +121,9 @@ static struct outcome read_report(int fd, const char *rundir)
 			o.ready = true;
 		} else if (t[0] == 'A') {
 			o.holder = (pid_t)atoi(t + 1);
+			const char *sp = memchr(t, ' ', (size_t)len);
+			if (sp && sp[1] == '/')
+				snprintf(o.rundir, sizeof o.rundir, "%.*s", (int)(len - (sp + 1 - t)), sp + 1);
 		} else if (t[0] == 'F') {
 			warnx_("server %.*s", len - 1, t + 1);
 			failed++;
@@ -190,8 +194,9 @@ int ready_spawn_daemon(const char *registry, bool ok_if_running, int *fd)
 		if (rc < 0 || !o.holder)
 			return rc;
 		pid_t holder = o.holder;
+		const char *rundir = o.rundir[0] ? o.rundir : D.rundir;
 		struct st_file st;
-		bool have = state_read(D.rundir, &st) == 0 && st.pid == holder;
+		bool have = state_read(rundir, &st) == 0 && st.pid == holder;
 		enum sup_phase ph = have ? (enum sup_phase)st.phase : PHASE_STARTING;
 		int64_t budget = have ? st.stop_budget_ms : 600000;
 		state_free(&st);
@@ -204,11 +209,11 @@ int ready_spawn_daemon(const char *registry, bool ok_if_running, int *fd)
 			return EX_FAIL;
 		}
 		if (!ok_if_running) {
-			warnx_("supervisor already running (pid %d, run directory %s)", (int)holder, D.rundir);
+			warnx_("supervisor already running (pid %d, run directory %s)", (int)holder, rundir);
 			return EX_FAIL;
 		}
 		/* Another start is under way: its outcome is ours. */
-		int w = wait_state(D.rundir, holder, settled, NULL, 600000, &st);
+		int w = wait_state(rundir, holder, settled, NULL, 600000, &st);
 		bool running = w == 1 && st.phase == PHASE_RUNNING;
 		state_free(&st);
 		if (w == -1 && attempt < 5)
@@ -217,7 +222,12 @@ int ready_spawn_daemon(const char *registry, bool ok_if_running, int *fd)
 			warnx_("supervisor %d did not finish starting (see its trace log)", (int)holder);
 			return EX_FAIL;
 		}
-		printf("%s: supervisor already running (pid %d)\n", is_prog, (int)holder);
+		if (o.rundir[0])
+			printf("%s: supervisor already running (pid %d, in its run directory %s; the registry's %s is "
+			       "for its next start)\n",
+			       is_prog, (int)holder, rundir, D.rundir);
+		else
+			printf("%s: supervisor already running (pid %d)\n", is_prog, (int)holder);
 		return EX_OK;
 	}
 }

@@ -1,6 +1,8 @@
 /* rundir.c: keep the run directory ours while we run: an inotify watch sees
  * it (or its lock, pid or state file) removed or renamed away, and puts it
- * back, so no second supervisor can start beside us; or says loudly why not. */
+ * back, so no second supervisor can start beside us; or says loudly why not.
+ * And the registry's anchor (lib/anchor.h), by which clients find us (and a
+ * second supervisor of the registry finds us) after <temp> was edited. */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -12,6 +14,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "lib/anchor.h"
 #include "lib/log.h"
 #include "lib/runfile.h"
 #include "lib/util.h"
@@ -141,4 +144,31 @@ void rundir_watch(void)
 			close(watch_fd);
 		watch_fd = -1;
 	}
+}
+
+static int anchor_fd = -1;
+
+void rundir_anchor(void)
+{
+	pid_t holder;
+	char *theirs, why[512];
+	anchor_fd = anchor_take(D.reg_path, D.rundir, &holder, &theirs, why, sizeof why);
+	if (anchor_fd == -EAGAIN) {
+		if (D.ready_fd >= 0) {  /* the starting client says it */
+			dprintf(D.ready_fd, "A%d %s\n", (int)holder, theirs ? theirs : "");
+			exit(EX_FAIL);
+		}
+		ready_fail(EX_FAIL, "already running (pid %d, run directory %s): the registry names %s now, from its next start",
+			   (int)holder, theirs ? theirs : "unknown", D.rundir);
+	}
+	if (anchor_fd < 0)
+		trace(TRACE_WARNING, NULL, "no anchor for this registry (%s): once its <temp> is edited, clients will not "
+					   "find this supervisor",
+		      why);
+}
+
+void rundir_anchor_release(void)
+{
+	anchor_release(anchor_fd, D.reg_path);
+	anchor_fd = -1;
 }

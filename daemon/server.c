@@ -83,6 +83,7 @@ static void launch(struct svc *v, int64_t now, enum launch_why why)
 			v->requested++;
 	}
 	v->started_once = true;
+	v->why = why;
 	if (v->want != v->cfg) {
 		regref_hold(v->want_reg);
 		regref_drop(v->reg);
@@ -162,7 +163,7 @@ static void settle(struct svc *v, int64_t now)
 	}
 	if (svc_wants_up(v)) {
 		v->quick_deaths = 0;
-		launch(v, now, WHY_ASKED);
+		launch(v, now, WHY_RESTART);
 		return;
 	}
 	set_state(v, S_DOWN, 0);

@@ -49,8 +49,10 @@ struct server {
 	unsigned priority, start_delay, stop_timeout;
 	const char **argv;         /* argv[0] is the executable; NULL-terminated */
 	size_t argc;
-	struct env_var *env;       /* additions to the supervisor's environment */
+	struct env_var *env;       /* <environment>: over the minimal one (lib/serverenv.h) */
 	size_t nenv;
+	struct env_var *pass_env;  /* <passEnvironment>: names (value NULL) passed through */
+	size_t npass;
 	const char *workdir;       /* NULL: the registry's directory */
 	const char *user, *group;  /* NULL: unchanged */
 	const char *stdout_path;   /* "-": the supervisor's own stdout/stderr */
@@ -59,6 +61,7 @@ struct server {
 	enum restart_policy restart;
 	unsigned min_uptime, restart_delay_max, max_restarts;
 	bool essential;
+	bool timestamps;           /* prefix each line of its log files with the UTC time */
 	struct health health;
 	enum readiness readiness;
 	unsigned start_timeout;    /* seconds to become ready; 0: no limit */
@@ -101,6 +104,9 @@ void diag_free(struct diag *d);
 char *registry_rundir_find(const char *path, struct diag *d);
 /* The same without the reason. */
 char *registry_rundir_lenient(const char *path);
+/* The run directory of a registry without <temp>, from the uid alone
+ * (xmalloc'd); also where registries' anchors are (lib/anchor.h). */
+char *registry_rundir_default(void);
 
 /* Whether two servers would run the same process: every setting the table
  * marks as defining it (argv, environment, directory, credentials, output

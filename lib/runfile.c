@@ -125,7 +125,17 @@ static int open_in(const char *dir, const char *name, int flags, mode_t mode, bo
 
 int lock_take(const char *dir)
 {
-	int fd = open_in(dir, "supervisor.lock", O_RDWR | O_CREAT, 0644, true);
+	return lock_take_file(dir, "supervisor.lock");
+}
+
+pid_t lock_holder(const char *dir)
+{
+	return lock_holder_file(dir, "supervisor.lock");
+}
+
+int lock_take_file(const char *dir, const char *name)
+{
+	int fd = open_in(dir, name, O_RDWR | O_CREAT, 0644, true);
 	if (fd < 0)
 		return -errno;
 	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
@@ -137,9 +147,9 @@ int lock_take(const char *dir)
 	return fd;
 }
 
-pid_t lock_holder(const char *dir)
+pid_t lock_holder_file(const char *dir, const char *name)
 {
-	int fd = open_in(dir, "supervisor.lock", O_RDONLY, 0, true);
+	int fd = open_in(dir, name, O_RDONLY, 0, true);
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -1;
 	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};

@@ -34,11 +34,14 @@ int runfile_check(const char *dir, const char *name, char *why, size_t n);
  * another process holds it, -EPERM if the lock file is not one we may trust
  * (runfile_check says why), or another -errno. */
 int lock_take(const char *dir);
+/* The same for another lock file of dir (a registry's anchor). */
+int lock_take_file(const char *dir, const char *name);
 
 /* Who holds the lock: >0 its pid, 0 nobody, -2 a process in another pid
  * namespace (its pid is meaningless here), -1 error (errno set; EPERM: a
  * lock file we may not trust). */
 pid_t lock_holder(const char *dir);
+pid_t lock_holder_file(const char *dir, const char *name);
 
 int pidfile_write(const char *dir, pid_t pid);
 

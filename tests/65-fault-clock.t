@@ -12,9 +12,10 @@
 #  - musl reads clocks through the vDSO, which strace cannot see: gdb puts a
 #    breakpoint on __vdso_clock_gettime and records the clock ids the daemon
 #    reads while it runs a crash loop's backoff and a stop timeout. With
-#    tracelevel error no trace line is written (their timestamps are the one
-#    legitimate use of CLOCK_REALTIME), so only MONOTONIC (1) and BOOTTIME (7)
-#    may show up.
+#    tracelevel error no trace line is written, and with their output on
+#    "-" no server log file gets a start marker (the timestamps of both are
+#    the legitimate uses of CLOCK_REALTIME), so only MONOTONIC (1) and
+#    BOOTTIME (7) may show up.
 . "$(dirname "$0")/lib.sh"
 plan 7
 if ! command -v strace >/dev/null; then
@@ -24,9 +25,9 @@ fi
 cat >"$REG" <<EOF
 <supervisor><config><log>$T/log/supervisor.log</log><temp>$RUN</temp><tracelevel>error</tracelevel></config>
 <servers>
-<server id="crash"><executable>/bin/false</executable><restartDelayMax>1</restartDelayMax></server>
+<server id="crash"><executable>/bin/false</executable><restartDelayMax>1</restartDelayMax><stdout>-</stdout></server>
 <server id="stubborn"><executable>$SRV</executable><arguments><argument>stubborn</argument>
-<argument>--ignore-term</argument></arguments><stopTimeout>1</stopTimeout></server>
+<argument>--ignore-term</argument></arguments><stopTimeout>1</stopTimeout><stdout>-</stdout></server>
 </servers></supervisor>
 EOF
 sv_start; ok $? "supervisor starts a crash-looping server and a TERM-ignoring one"

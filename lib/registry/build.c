@@ -128,6 +128,8 @@ static bool build_server(struct rctx *c, const struct xnode *el, struct server *
 	s->argv = argv.v;
 	s->env = acc.env.v;
 	s->nenv = acc.env.n;
+	s->pass_env = acc.pass.v;
+	s->npass = acc.pass.n;
 	/* Output defaults to ID.log beside the trace log, or the supervisor's
 	 * own when that is "-"; stderr follows stdout. */
 	if (!s->stdout_path) {

@@ -45,9 +45,19 @@ const char *rundir_resolve(struct rctx *c, const struct xnode *temp)
 	}
 	if (temp)
 		return t && *t && strcmp(t, "-") != 0 ? reg_path(c, t) : NULL;
+	char *d = registry_rundir_default();
+	const char *r = arena_strdup(c->a, d);
+	free(d);
+	return r;
+}
+
+char *registry_rundir_default(void)
+{
+	char d[64];
 	if (getuid() == 0)
-		return "/run/imageserving";
-	return arena_printf(c->a, "/tmp/imageserving-%u", (unsigned)getuid());
+		return xstrdup("/run/imageserving");
+	snprintf(d, sizeof d, "/tmp/imageserving-%u", (unsigned)getuid());
+	return xstrdup(d);
 }
 
 static void tracelevel_parse(struct rctx *c, const struct xnode *n, struct registry *r)

@@ -22,6 +22,7 @@ struct field {
 	const char *const *names;  /* T_ENUM: its values in enum order, NULL-terminated */
 	bool process;              /* part of the process: a change restarts it on reload */
 	bool dash;                 /* T_PATH: "-" is the supervisor's own output */
+	bool pass;                 /* T_ENV: names passed through, not values */
 	const char *label;         /* in the plan: NULL = the element, "" = not a line of its own */
 	const char *unit;          /* T_UINT, in the plan */
 	const char *zero;          /* T_UINT: what 0 means, in the plan */
@@ -39,6 +40,7 @@ static const struct field fields[] = {
 	{.name = "executable", .type = T_EXE, .process = true, .label = ""},                 /* in argv */
 	{.name = "arguments", .type = T_ARGS, .process = true, .label = "argv"},
 	{.name = "environment", .type = T_ENV, .process = true, .unset = "(none added)"},
+	{.name = "passEnvironment", .type = T_ENV, .pass = true, .process = true, .unset = "(none)"},
 	{.name = "workingDirectory", .type = T_PATH, AT(workdir), .process = true, .unset = "(the registry's directory)"},
 	{.name = "user", .type = T_NAME, AT(user), .process = true, .unset = "(unchanged)"},
 	{.name = "group", .type = T_NAME, AT(group), .process = true, .unset = "(the user's, or unchanged)"},
@@ -54,6 +56,7 @@ static const struct field fields[] = {
 	 .unit = " s"},
 	{.name = "maxRestarts", .type = T_UINT, AT(max_restarts), .max = MAX_COUNT, .zero = " (never give up)"},
 	{.name = "essential", .type = T_BOOL, AT(essential)},
+	{.name = "timestamps", .type = T_BOOL, AT(timestamps)},
 	{.name = "healthCheck", .type = T_HEALTH, AT(health)},
 	{.name = "readiness", .type = T_ENUM, AT(readiness), .names = readiness_names, .def = READY_AUTO},
 	{.name = "startTimeout", .type = T_UINT, AT(start_timeout), .max = REG_MAX_SECONDS, .unit = " s",
@@ -66,6 +69,17 @@ _Static_assert(NFIELDS <= 64, "struct settings has a 64-bit mask of the rows giv
 static void *at(const void *s, const struct field *f)
 {
 	return (char *)s + f->off;
+}
+
+/* A T_ENV row's list, as parsed and in a server: <environment> or <passEnvironment>. */
+static struct envlist *envl(struct settings *st, const struct field *f)
+{
+	return f->pass ? &st->pass : &st->env;
+}
+static const struct env_var *senv(const struct server *s, const struct field *f, size_t *n)
+{
+	*n = f->pass ? s->npass : s->nenv;
+	return f->pass ? s->pass_env : s->env;
 }
 
 /* ---- each type: parse, merge, same, show ---- */
@@ -173,14 +187,15 @@ static bool p_env(struct rctx *c, const struct xnode *n, const struct field *f, 
 			continue;
 		}
 		char *k = attr_of(c, v, "name");
-		char *val = k && *k && !strchr(k, '=') ? text_of(c, v) : NULL;
+		bool named = k && *k && !strchr(k, '=');
+		char *val = named && !f->pass ? text_of(c, v) : NULL;
 		if (!k && !x_attr(v, "name"))
 			reg_err(c, v->line, "<variable> in <%s> needs a name attribute", n->name);
-		else if (k && (!*k || strchr(k, '=')))
+		else if (k && !named)
 			reg_err(c, v->line, "environment variable name '%s' is empty or holds '='", k);
-		if (val)
-			env_set(c, &st->env, k, val);
-		ok &= val != NULL;
+		if (val || (named && f->pass))
+			env_set(c, envl(st, f), k, val);
+		ok &= val || (named && f->pass);
 	}
 	return ok;
 }
@@ -211,8 +226,9 @@ static void m_args(struct rctx *c, const struct field *f, struct settings *dst, 
 
 static void m_env(struct rctx *c, const struct field *f, struct settings *dst, const struct settings *src, bool own)
 {
-	for (size_t i = 0; i < src->env.n; i++)
-		env_set(c, &dst->env, src->env.v[i].name, src->env.v[i].value);
+	const struct envlist *l = envl((struct settings *)src, f);
+	for (size_t i = 0; i < l->n; i++)
+		env_set(c, envl(dst, f), l->v[i].name, l->v[i].value);
 }
 
 static bool str_eq(const char *a, const char *b)
@@ -242,10 +258,12 @@ static bool s_args(const struct field *f, const struct server *a, const struct s
 
 static bool s_env(const struct field *f, const struct server *a, const struct server *b)
 {
-	if (a->nenv != b->nenv)
+	size_t n, m;
+	const struct env_var *x = senv(a, f, &n), *y = senv(b, f, &m);
+	if (n != m)
 		return false;
-	for (size_t i = 0; i < a->nenv; i++)
-		if (strcmp(a->env[i].name, b->env[i].name) != 0 || strcmp(a->env[i].value, b->env[i].value) != 0)
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(x[i].name, y[i].name) != 0 || !str_eq(x[i].value, y[i].value))
 			return false;
 	return true;
 }
@@ -289,11 +307,14 @@ static void show_args(const struct field *f, const struct server *s, struct buf 
 
 static void show_env(const struct field *f, const struct server *s, struct buf *b)
 {
-	if (!s->nenv)
+	size_t n;
+	const struct env_var *e = senv(s, f, &n);
+	if (!n)
 		buf_puts(b, f->unset);
-	for (size_t k = 0; k < s->nenv; k++) {
-		buf_printf(b, "%s%s=", k ? " " : "", s->env[k].name);
-		put_word(b, s->env[k].value);
+	for (size_t k = 0; k < n; k++) {
+		buf_printf(b, "%s%s%s", k ? " " : "", e[k].name, e[k].value ? "=" : "");
+		if (e[k].value)
+			put_word(b, e[k].value);
 	}
 }
 

@@ -129,7 +129,7 @@ struct settings {
 	struct server s;        /* the values of the scalar rows */
 	const char *exe;
 	struct strlist args;
-	struct envlist env;
+	struct envlist env, pass;
 	struct ref *refs;       /* server only: <profile ref>, in order */
 	size_t nrefs, refs_cap;
 };

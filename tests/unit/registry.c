@@ -176,6 +176,17 @@ static const char *envs(const struct server *s)
 	return out;
 }
 
+static const char *passed(const struct server *s)
+{
+	static char out[4096];
+	out[0] = 0;
+	for (size_t i = 0; s && i < s->npass; i++) {
+		size_t n = strlen(out);
+		snprintf(out + n, sizeof out - n, "%s%s%s", i ? " " : "", s->pass_env[i].name, s->pass_env[i].value ? "=?" : "");
+	}
+	return out;
+}
+
 static const char *order(const struct registry *r)
 {
 	static char out[4096];
@@ -372,6 +383,7 @@ static void test_profiles(void)
 		"      <stopTimeout>7</stopTimeout>\n"
 		"      <profile ref=\"B\"/>\n"
 		"      <environment><variable name=\"Z\">3</variable></environment>\n"
+		"      <passEnvironment><variable name=\"P3\"/><variable name=\"P1\"/></passEnvironment>\n"
 		"      <arguments><argument>-server</argument></arguments>\n"
 		"    </server>\n"
 		"    <server id=\"ba\">\n"
@@ -390,6 +402,7 @@ static void test_profiles(void)
 		"      <executable>/bin/A</executable>\n"
 		"      <arguments><argument>a1</argument><argument>a2</argument></arguments>\n"
 		"      <environment><variable name=\"X\">1</variable><variable name=\"Y\">1</variable></environment>\n"
+		"      <passEnvironment><variable name=\"P1\"/><variable name=\"P2\"/></passEnvironment>\n"
 		"      <workingDirectory>/wa</workingDirectory>\n"
 		"      <user>ua</user><group>ga</group>\n"
 		"      <stopTimeout>5</stopTimeout>\n"
@@ -419,6 +432,8 @@ static void test_profiles(void)
 	is_num(ab ? (long long)ab->restart : -1, RESTART_NEVER, "a profile's restartPolicy is applied");
 	is_str(envs(ab), "X=1 Y=2 Z=3", "environments merge: later refs win, the server's own wins, first position kept");
 	is_str(envs(ba), "Y=1 Z=2 X=1", "environment merge with the refs swapped");
+	is_str(passed(ab), "P1 P2 P3", "passEnvironment composes like environment: the profile's names, then the server's");
+	is_str(passed(ba), "P1 P2", "passEnvironment comes from a profile");
 	is_str(joined(own), "/bin/own a1 a2", "the server's own executable wins over a profile's");
 	is_str(own ? own->user : NULL, "me", "the server's own user wins over a profile's");
 	is_num(own ? (long long)own->health.kind : -1, HEALTH_TCP, "the server's own healthCheck replaces the profile's");
@@ -996,6 +1011,8 @@ static void test_rejections(void)
 	bad("sigstop.xml", ONE("<stopSignal>STOP</stopSignal>\n"), 5, "is not a usable signal");
 	bad("signal-65.xml", ONE("<stopSignal>65</stopSignal>\n"), 5, "is not a usable signal");
 	bad("bad-restart.xml", ONE("<restartPolicy>sometimes</restartPolicy>\n"), 5, "'sometimes' is not always, on-failure or never");
+	bad("bad-pass.xml", ONE("<passEnvironment><variable name=\"A=B\"/></passEnvironment>\n"), 5,
+	    "environment variable name 'A=B' is empty or holds '='");
 	bad("bad-essential.xml", ONE("<essential>maybe</essential>\n"), 5, "<essential>: 'maybe' is not true or false");
 	bad("empty-exe.xml", ONE("<executable> </executable>\n"), 5, "<executable> is empty");
 	bad("elem-in-value.xml", ONE("<description>a <b>bold</b> server</description>\n"), 5, "unexpected element <b> inside <description>");
@@ -1182,6 +1199,7 @@ static void test_table(void)
 		{"executable", "<executable>/bin/y</executable>"},
 		{"arguments", "<arguments><argument>1</argument></arguments>"},
 		{"environment", "<environment><variable name=\"E\">1</variable></environment>"},
+		{"passEnvironment", "<passEnvironment><variable name=\"E\"/></passEnvironment>"},
 		{"workingDirectory", "<workingDirectory>/w</workingDirectory>"},
 		{"user", "<user>nobody</user>"},
 		{"group", "<group>nogroup</group>"},
@@ -1196,6 +1214,7 @@ static void test_table(void)
 		{"restartDelayMax", "<restartDelayMax>3</restartDelayMax>"},
 		{"maxRestarts", "<maxRestarts>3</maxRestarts>"},
 		{"essential", "<essential>true</essential>"},
+		{"timestamps", "<timestamps>true</timestamps>"},
 		{"healthCheck", "<healthCheck><tcp port=\"1\"/></healthCheck>"},
 		{"readiness", "<readiness>notify</readiness>"},
 		{"startTimeout", "<startTimeout>5</startTimeout>"},
@@ -1233,11 +1252,11 @@ static void test_table(void)
 		text.len = 0;
 	}
 	is_str(buf_str(&shown),
-	       "argv=/bin/true;environment=(none added);workingDirectory=(the registry's directory);user=(unchanged);"
+	       "argv=/bin/true;environment=(none added);passEnvironment=(none);workingDirectory=(the registry's directory);user=(unchanged);"
 	       "group=(the user's, or unchanged);stdout=- (the supervisor's own);stderr=- (the supervisor's own);"
 	       "startPriority=1;startDelay=0 s;stopSignal=TERM;stopTimeout=10 s;restartPolicy=always;minUptime=10 s;"
-	       "restartDelayMax=60 s;maxRestarts=0 (never give up);essential=no;healthCheck=none;readiness=exec;"
-	       "startTimeout=0 s (no limit);watchdog=0 s (off);",
+	       "restartDelayMax=60 s;maxRestarts=0 (never give up);essential=no;timestamps=no;"
+	       "healthCheck=none;readiness=exec;startTimeout=0 s (no limit);watchdog=0 s (off);",
 	       "the plan: one line per row, with the defaults (description and executable shown elsewhere)");
 	buf_free(&shown);
 	buf_free(&text);
