@@ -33,26 +33,44 @@ static ssize_t read_small(const char *path, char *buf, size_t n)
 	return r;
 }
 
+int proc_stat_parse(const char *text, char *state, long long *f, int n)
+{
+	/* The command name may hold anything; fields resume after the last ')'. */
+	const char *p = strrchr(text, ')');
+	if (!p || p[1] != ' ' || !p[2])
+		return -1;
+	*state = p[2];
+	p += 3;
+	for (int i = 0; i < n; i++) {
+		if (*p++ != ' ')
+			return -1;
+		bool neg = *p == '-';
+		p += neg;
+		if (*p < '0' || *p > '9')
+			return -1;
+		unsigned long long v = 0;
+		while (*p >= '0' && *p <= '9')
+			v = v * 10 + (unsigned)(*p++ - '0');
+		f[i] = neg ? -(long long)v : (long long)v;
+	}
+	return 0;
+}
+
 int proc_stat(pid_t pid, struct proc_stat *ps)
 {
 	char path[64], buf[1024];
 	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
 	if (read_small(path, buf, sizeof buf) <= 0)
 		return -1;
-	/* The command name may hold anything; fields resume after the last ')'. */
-	char *p = strrchr(buf, ')');
-	if (!p || p[1] != ' ')
-		return -1;
-	p += 2;
-	int ppid, pgrp, session;
-	unsigned long long start;
-	long rss;
+	/* ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime
+	 * stime cutime cstime priority nice threads itrealvalue starttime vsize rss */
 	char st;
-	/* state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt
-	 * utime stime cutime cstime priority nice threads itrealvalue starttime vsize rss */
-	if (sscanf(p, "%c %d %d %d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu %*u %ld",
-		   &st, &ppid, &pgrp, &session, &start, &rss) != 6)
+	long long f[21];
+	if (proc_stat_parse(buf, &st, f, 21) != 0)
 		return -1;
+	pid_t ppid = (pid_t)f[0], pgrp = (pid_t)f[1], session = (pid_t)f[2];
+	unsigned long long start = (unsigned long long)f[18];
+	long long rss = f[20];
 	ps->state = st;
 	ps->ppid = ppid;
 	ps->pgrp = pgrp;

@@ -15,6 +15,12 @@ struct proc_stat {
 
 int proc_stat(pid_t pid, struct proc_stat *ps);  /* 0 or -1 */
 
+/* The fields of a /proc/PID/stat text after the command name: *state, then
+ * the numbers from ppid on (proc(5) fields 4, 5, ...) into f[0..n-1].
+ * 0, or -1 if the text is short or garbled. No scanf: it would double the
+ * binary's share of libc. */
+int proc_stat_parse(const char *text, char *state, long long *f, int n);
+
 /* Children of pid (every thread's), up to max. Returns how many, -1 on error. */
 int proc_children(pid_t pid, pid_t *out, int max);
 

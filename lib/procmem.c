@@ -47,18 +47,14 @@ int pm_stat(pid_t pid, struct pm_stat *ps)
 	char buf[1024];
 	if (read_once(pid, "stat", buf, sizeof buf) <= 0)
 		return -1;
-	/* The command name may hold anything; fields resume after the last ')'. */
-	char *p = strrchr(buf, ')');
-	if (!p || p[1] != ' ')
-		return -1;
-	int pgrp, threads;
-	unsigned long long start;
+	/* ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime
+	 * stime cutime cstime priority nice threads itrealvalue starttime */
 	char st;
-	/* state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt
-	 * utime stime cutime cstime priority nice threads itrealvalue starttime */
-	if (sscanf(p + 2, "%c %*d %d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %d %*d %llu", &st,
-		   &pgrp, &threads, &start) != 4)
+	long long f[19];
+	if (proc_stat_parse(buf, &st, f, 19) != 0)
 		return -1;
+	int pgrp = (int)f[1], threads = (int)f[16];
+	unsigned long long start = (unsigned long long)f[18];
 	ps->state = st;
 	ps->pgrp = pgrp;
 	ps->threads = threads;
@@ -69,10 +65,16 @@ int pm_stat(pid_t pid, struct pm_stat *ps)
 uint64_t pm_rss(pid_t pid)
 {
 	char buf[256];
-	unsigned long long size, resident;
-	if (read_once(pid, "statm", buf, sizeof buf) <= 0 || sscanf(buf, "%llu %llu", &size, &resident) != 2)
+	if (read_once(pid, "statm", buf, sizeof buf) <= 0)
 		return 0;
-	return (uint64_t)resident * (uint64_t)page_size();
+	/* size resident shared ...: the second number */
+	const char *p = strchr(buf, ' ');
+	if (!p || p[1] < '0' || p[1] > '9')
+		return 0;
+	uint64_t resident = 0;
+	for (p++; *p >= '0' && *p <= '9'; p++)
+		resident = resident * 10 + (uint64_t)(*p - '0');
+	return resident * (uint64_t)page_size();
 }
 
 /* Without children files (a kernel without CONFIG_PROC_CHILDREN), every

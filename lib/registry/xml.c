@@ -43,6 +43,18 @@ static int node_line(mxml_node_t *n)
 	return (int)(intptr_t)mxmlGetUserData(n);
 }
 
+/* The tag name up to '>' of mini-XML's message, into tag; false if empty. */
+static bool close_tag(const char *text, char *tag, size_t n)
+{
+	size_t k = 0;
+	while (text[k] && text[k] != '>' && k + 1 < n) {
+		tag[k] = text[k];
+		k++;
+	}
+	tag[k] = 0;
+	return k > 0;
+}
+
 /* mini-XML stops at its first error; anything it says after that is a
  * consequence (one bad entity also reports "Bad control character
  * 0xffffffff"), so only the first message is kept. Messages about a close
@@ -68,7 +80,7 @@ static void mxml_err_cb(const char *msg)
 	if (strncmp(text, "Missing close tag ", 18) == 0 && open) {
 		reg_err(c, node_line(x->open), "XML: <%s> is never closed (the file ends on line %d)", open,
 			line_now(x));
-	} else if (strncmp(text, "Mismatched close tag <", 22) == 0 && sscanf(text + 22, "%127[^>]", tag) == 1) {
+	} else if (strncmp(text, "Mismatched close tag <", 22) == 0 && close_tag(text + 22, tag, sizeof tag)) {
 		if (open)
 			reg_err(c, line_now(x), "XML: close tag <%s> does not match <%s> opened on line %d", tag, open,
 				node_line(x->open));
