@@ -9,7 +9,7 @@
 # check the loop sleeps without a timeout. Real servers on loopback
 # (tests/servers/hstub), real processes, deadlines.
 . "$(dirname "$0")/lib.sh"
-plan 51
+plan 54
 HS=$TESTS/servers/hstub
 # A free loopback port (the kernel's choice, released at once).
 freeport() { perl -MSocket -e 'socket(S, PF_INET, SOCK_STREAM, 0) or die; bind(S, sockaddr_in(0, INADDR_LOOPBACK)) or die;
@@ -168,6 +168,11 @@ registry "<readiness>exec</readiness>" | sed "s|<server id=\"plain\">|&<healthCh
 "$BIN" reload -c "$REG" >/dev/null 2>&1; ok $? "reload with a check added to a running server"
 wait_for 10 health_like plain '^ok$'; ok $? "the new check runs (health ok)"
 is "$(spid plain)" "$pp" "... on the same process"
+registry "<readiness>exec</readiness>" >"$REG"
+"$BIN" reload -c "$REG" >/dev/null 2>&1; ok $? "reload with that check removed again"
+no_health() { [ -z "$(health "$1")" ] && [ "$(sjq "$1" .state)" = running ]; }
+wait_for 10 no_health plain; ok $? "the check is gone (health null), the server still running"
+is "$(spid plain) $(state_get plain restarts_requested)" "$pp 0" "... on the same process, never restarted"
 
 # ---- the loop's timers: finite with checks, none without ----
 need strace strace || { skip "strace: not installed"; skip "strace: not installed"; sv_stop; done_testing; exit; }
