@@ -120,10 +120,15 @@ static struct probe *sync_one(struct svc *v, int64_t now)
 			cancel(p);
 			p->inst = 0;  /* the next instance starts afresh */
 		}
-		if (v->cfg->health.kind == HEALTH_NONE && v->health[0]) {
+		/* No instance (or no check): no current result to show; the
+		 * reason of a failure stays in last_error. */
+		if ((v->cfg->health.kind == HEALTH_NONE || !v->pid) && v->health[0]) {
 			v->health[0] = 0;
 			mark();
 		}
+		/* A reload took the check away from a server waiting for it. */
+		if (v->state == S_STARTING && v->cfg->readiness == READY_EXEC)
+			svc_event(v, E_READY, 0, now);
 		return NULL;
 	}
 	p = probe_of(v);

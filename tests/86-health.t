@@ -9,13 +9,14 @@
 # check the loop sleeps without a timeout. Real servers on loopback
 # (tests/servers/hstub), real processes, deadlines.
 . "$(dirname "$0")/lib.sh"
-plan 50
+plan 54
 HS=$TESTS/servers/hstub
 # A free loopback port (the kernel's choice, released at once).
 freeport() { perl -MSocket -e 'socket(S, PF_INET, SOCK_STREAM, 0) or die; bind(S, sockaddr_in(0, INADDR_LOOPBACK)) or die;
 	print +(sockaddr_in(getsockname(S)))[0], "\n"'; }
-PW=$(freeport) PT=$(freeport)
+PW=$(freeport) PT=$(freeport) PM=$(freeport)
 while [ "$PT" = "$PW" ]; do PT=$(freeport); done
+while [ "$PM" = "$PW" ] || [ "$PM" = "$PT" ]; do PM=$(freeport); done
 hits() { cat "$T/$1.mode.hits" 2>/dev/null | wc -l | tr -d ' '; }
 count() { cat "$T/$1.count" 2>/dev/null | wc -l | tr -d ' '; }
 sjq() { status_json | jq -r --arg id "$1" ".servers[] | select(.id == \$id) | $2" 2>/dev/null; }
@@ -35,7 +36,7 @@ cat >"$T/probe.sh" <<'EOF'
 d=$1 id=$2
 echo run >>"$d/$id.count"
 echo "probe of $IMAGESERVING_SERVER ran"
-env >"$d/$id.env"
+env >"$d/$id.env.new" && mv "$d/$id.env.new" "$d/$id.env"  # whole, for the reader
 if [ -e "$d/$id.hang" ]; then
 	echo $$ >"$d/$id.pid"
 	sleep 300 &
@@ -55,6 +56,7 @@ server() {  # server ID EXECUTABLE ARGS HEALTHCHECK EXTRA
 }
 registry() {
 	echo "<supervisor><config><log>$T/log/supervisor.log</log><temp>$RUN</temp><tracelevel>debug</tracelevel>"
+	echo "<tcpport>$PM</tcpport>"
 	echo "</config><servers>"
 	server web "$HS" "$PW $T/web.mode" "<http url=\"http://127.0.0.1:$PW/ping\" status=\"200\"/>$fast
 		<startPeriod>30</startPeriod><startInterval>1</startInterval>"
@@ -79,7 +81,7 @@ wait_for 10 health_like ex '^ok$'; ok $? "exec: the check passes (health ok)"
 grep -q "probe of ex ran" "$T/log/ex.log"; ok $? "exec: the probe's output goes to the server's log"
 keys=$(cut -d= -f1 "$T/ex.env" | sort | tr '\n' ' ')
 like "$keys" "IMAGESERVING_SERVER" "exec: the probe gets IMAGESERVING_SERVER"
-grep -qx "IMAGESERVING_SERVER=ex" "$T/ex.env"; ok $? "exec: ... set to the server's id"
+wait_for 5 grep -qx "IMAGESERVING_SERVER=ex" "$T/ex.env"; ok $? "exec: ... set to the server's id"
 unlike "$keys" "IS_TEST_T|HOME|IMAGESERVING_SUPERVISOR" "exec: a clean environment, not the server's nor ours ($keys)"
 is "$(state_get plain health)" "" "a server without a check has health null"
 like "$("$BIN" status -c "$REG")" "web: health: ok" "status shows the health summary on a detail line"
@@ -146,6 +148,11 @@ wait_for 5 dead "$pp"; ok $? "the probe process is gone (pid $pp)"
 wait_for 5 dead "$pc"; ok $? "its child in its process group is gone too (pid $pc)"
 ok $([ -z "$(zombies_of "$SUP")" ]; echo $?) "no zombie left under the supervisor"
 
+# ---- the failures counter of /metrics ----
+fails=$(curl -s "http://127.0.0.1:$PM/metrics" | sed -n 's/^imageserving_health_check_failures_total{server="web"} //p')
+ok $([ -n "$fails" ] && [ "$fails" -ge 7 ]; echo $?) \
+	"/metrics counts web's failed checks: ${fails:-none} (2 + 3 or more in grace + 2)"
+
 # ---- no probe while stopped or in backoff ----
 "$BIN" stop held -c "$REG" >/dev/null 2>&1
 wait_for 10 is_state held stopped; ok $? "held stopped by request"
@@ -161,6 +168,11 @@ registry "<readiness>exec</readiness>" | sed "s|<server id=\"plain\">|&<healthCh
 "$BIN" reload -c "$REG" >/dev/null 2>&1; ok $? "reload with a check added to a running server"
 wait_for 10 health_like plain '^ok$'; ok $? "the new check runs (health ok)"
 is "$(spid plain)" "$pp" "... on the same process"
+registry "<readiness>exec</readiness>" >"$REG"
+"$BIN" reload -c "$REG" >/dev/null 2>&1; ok $? "reload with that check removed again"
+no_health() { [ -z "$(health "$1")" ] && [ "$(sjq "$1" .state)" = running ]; }
+wait_for 10 no_health plain; ok $? "the check is gone (health null), the server still running"
+is "$(spid plain) $(state_get plain restarts_requested)" "$pp 0" "... on the same process, never restarted"
 
 # ---- the loop's timers: finite with checks, none without ----
 need strace strace || { skip "strace: not installed"; skip "strace: not installed"; sv_stop; done_testing; exit; }
