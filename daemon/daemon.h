@@ -108,6 +108,12 @@ struct svc {
 	char last_error[160];
 	int64_t ready_mono;        /* when this instance became ready; 0: not (yet) */
 	char health[96];           /* the health engine's summary; "": no check */
+	struct {                   /* its last result, as the JSON object says it */
+		char status[8];    /* "unknown", "passing", "failing"; "": no check running */
+		unsigned failures; /* in a row (outside the start period) */
+		int64_t since;     /* CLOCK_REALTIME s when this result began */
+		char error[96];    /* why the last probe failed, while not passing */
+	} hc;
 	char notify_status[128];   /* the last STATUS= it sent over sd_notify */
 	int64_t watchdog_at;       /* notify.c: no WATCHDOG=1 by then → it failed; 0: none */
 	struct probe *probe;       /* the health engine's schedule; NULL: none yet */

@@ -50,6 +50,22 @@ static void summary(struct svc *v, const char *fmt, ...)
 	}
 }
 
+/* v->hc, the last result as status --json gives it: written (and the
+ * state file with it) only when the result, the count or the reason
+ * changes; `since` is when the result began. */
+static void result(struct svc *v, const char *status, unsigned failures, const char *why)
+{
+	if (strcmp(v->hc.status, status) == 0 && v->hc.failures == failures &&
+	    strncmp(v->hc.error, why, sizeof v->hc.error - 1) == 0)
+		return;
+	if (strcmp(v->hc.status, status) != 0)
+		v->hc.since = *status ? real_ns() / SEC : 0;
+	snprintf(v->hc.status, sizeof v->hc.status, "%s", status);
+	v->hc.failures = failures;
+	snprintf(v->hc.error, sizeof v->hc.error, "%s", why);
+	mark();
+}
+
 /* Stop the probe under way, if any; its outcome no longer matters. */
 static void cancel(struct probe *p)
 {
@@ -97,6 +113,7 @@ static void reset(struct probe *p, int64_t now)
 		grace_summary(p, now, "");
 	else
 		summary(v, "unknown (no probe yet)");
+	result(v, "unknown", 0, "");
 }
 
 static struct probe *probe_of(struct svc *v)
@@ -126,6 +143,8 @@ static struct probe *sync_one(struct svc *v, int64_t now)
 			v->health[0] = 0;
 			mark();
 		}
+		if (v->cfg->health.kind == HEALTH_NONE || !v->pid)
+			result(v, "", 0, "");
 		/* A reload took the check away from a server waiting for it. */
 		if (v->state == S_STARTING && v->cfg->readiness == READY_EXEC)
 			svc_event(v, E_READY, 0, now);
@@ -207,6 +226,7 @@ void probe_done(struct probe *p, bool ok, const char *why)
 		p->fails = 0;
 		p->grace_until = 0;
 		summary(v, "ok");
+		result(v, "passing", 0, "");
 		if (v->state == S_STARTING && v->cfg->readiness == READY_HEALTH)
 			svc_event(v, E_READY, 0, now);
 		return;
@@ -215,11 +235,13 @@ void probe_done(struct probe *p, bool ok, const char *why)
 	if (grace) {
 		trace(TRACE_DEBUG, v->id, "health check failed during the start period: %s", why);
 		grace_summary(p, now, why);
+		result(v, "unknown", 0, why);
 		return;
 	}
 	p->grace_until = 0;
 	p->fails++;
 	summary(v, "failing %u/%u: %s", p->fails, h->failures, why);
+	result(v, "failing", p->fails, why);
 	trace(TRACE_WARNING, v->id, "health check failed (%u of %u): %s", p->fails, h->failures, why);
 	if (p->fails < h->failures)
 		return;

@@ -33,6 +33,11 @@ static void fill_server(struct st_server *s, const struct svc *v, unsigned index
 	s->ready_boot_ns = v->pid && v->ready_mono ? v->start_boot + (v->ready_mono - v->start_mono) : 0;
 	snprintf(s->health, sizeof s->health, "%s", v->health);
 	snprintf(s->notify_status, sizeof s->notify_status, "%s", v->notify_status);
+	snprintf(s->health_status, sizeof s->health_status, "%s", v->hc.status);
+	s->health_failures = (int)v->hc.failures;
+	s->health_since_s = v->hc.since;
+	snprintf(s->health_error, sizeof s->health_error, "%s", v->hc.error);
+	snprintf(s->readiness, sizeof s->readiness, "%s", readiness_name(v->want->readiness));
 }
 
 /* The supervisor's part of the state as the schema has it. */

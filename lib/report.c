@@ -132,6 +132,23 @@ static void json_str_or_null(struct buf *b, const char *s)
 		buf_puts(b, "null");
 }
 
+/* null without a check running; else {"status", "failures", "last_error",
+ * "since", "summary"}. */
+static void json_health(struct buf *b, const struct st_server *s)
+{
+	if (!s->health_status[0]) {
+		buf_puts(b, "null");
+		return;
+	}
+	buf_puts(b, "{\"status\": ");
+	json_str(b, s->health_status);
+	buf_printf(b, ", \"failures\": %d, \"last_error\": ", s->health_failures);
+	json_str_or_null(b, s->health_error);
+	buf_printf(b, ", \"since\": %lld, \"summary\": ", (long long)s->health_since_s);
+	json_str(b, s->health);
+	buf_puts(b, "}");
+}
+
 static void json_int(struct buf *b, bool have, long long v)
 {
 	if (have)
@@ -185,8 +202,10 @@ void report_json(struct buf *b, const struct report *r)
 		json_int(b, s->wstatus >= 0, s->wstatus);
 		buf_puts(b, ", \"last_error\": ");
 		json_str(b, s->last_error);
-		buf_printf(b, ", \"ready\": %s, \"health\": ", w->alive && s->state == SV_RUNNING ? "true" : "false");
-		json_str_or_null(b, s->health);
+		buf_printf(b, ", \"ready\": %s, \"readiness\": ", w->alive && s->state == SV_RUNNING ? "true" : "false");
+		json_str_or_null(b, s->readiness);
+		buf_puts(b, ", \"health\": ");
+		json_health(b, s);
 		buf_puts(b, ", \"notify_status\": ");
 		json_str_or_null(b, s->notify_status);
 		buf_printf(b, ", \"alive\": %s", w->alive ? "true" : "false");

@@ -87,6 +87,11 @@ static const struct column srv_cols[] = {
 	COL(st_server, C_I64, ready_boot_ns),
 	COL(st_server, C_STR, health),
 	COL(st_server, C_STR, notify_status),
+	COL(st_server, C_STR, health_status),
+	COL(st_server, C_INT, health_failures),
+	COL(st_server, C_I64, health_since_s),
+	COL(st_server, C_STR, health_error),
+	COL(st_server, C_STR, readiness),
 };
 #undef COL
 #define NCOLS(t) (sizeof t / sizeof t[0])

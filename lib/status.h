@@ -49,6 +49,11 @@ struct st_server {
 	char description[200];
 	int64_t ready_boot_ns;    /* CLOCK_BOOTTIME when it became ready; 0: not ready */
 	char health[100];         /* its health check's summary; "": none configured */
+	char health_status[12];   /* "unknown", "passing", "failing"; "": no check running */
+	int health_failures;      /* consecutive failures */
+	int64_t health_since_s;   /* CLOCK_REALTIME s when the current result began */
+	char health_error[100];   /* why the last probe failed, while not passing */
+	char readiness[12];       /* how it becomes ready: exec, health, notify */
 	char notify_status[132];  /* its last sd_notify STATUS= text; "": none */
 };
 

@@ -20,7 +20,7 @@ while [ "$PM" = "$PW" ] || [ "$PM" = "$PT" ]; do PM=$(freeport); done
 hits() { cat "$T/$1.mode.hits" 2>/dev/null | wc -l | tr -d ' '; }
 count() { cat "$T/$1.count" 2>/dev/null | wc -l | tr -d ' '; }
 sjq() { status_json | jq -r --arg id "$1" ".servers[] | select(.id == \$id) | $2" 2>/dev/null; }
-health() { sjq "$1" '.health // ""'; }
+health() { sjq "$1" '.health.summary // ""'; }
 health_like() { health "$1" | grep -Eq -- "$2"; }
 count_ge() { [ "$(count "$1")" -ge "$2" ]; }
 hits_ge() { [ "$(hits "$1")" -ge "$2" ]; }
@@ -83,7 +83,11 @@ keys=$(cut -d= -f1 "$T/ex.env" | sort | tr '\n' ' ')
 like "$keys" "IMAGESERVING_SERVER" "exec: the probe gets IMAGESERVING_SERVER"
 wait_for 5 grep -qx "IMAGESERVING_SERVER=ex" "$T/ex.env"; ok $? "exec: ... set to the server's id"
 unlike "$keys" "IS_TEST_T|HOME|IMAGESERVING_SUPERVISOR" "exec: a clean environment, not the server's nor ours ($keys)"
-is "$(state_get plain health)" "" "a server without a check has health null"
+is "$(sjq plain '.health')" "null" "a server without a check has health null"
+now_s=$(date +%s)
+is "$(sjq tcp '.health | "\(.status) \(.failures) \(.last_error) \(.since > 0 and .since <= '"$now_s"')"')" \
+	"passing 0 null true" "--json health object: status passing, no failure, no error, since when"
+is "$(sjq tcp .readiness) $(sjq plain .readiness)" "health exec" "--json readiness: health with a check, exec without"
 like "$("$BIN" status -c "$REG")" "web: health: ok" "status shows the health summary on a detail line"
 
 # ---- http 503: restarted like a crash, within the bound ----
@@ -131,6 +135,8 @@ wait_for 10 health_like tcp '^ok$'; ok $? "tcp: the new instance passes"
 pe=$(spid ex)
 echo 1 >"$T/ex.code"
 wait_for 10 health_like ex '^failing 1/2: exec exit 1$'; ok $? "exec exit 1: health says failing 1/2"
+is "$(sjq ex '.health | "\(.status) \(.failures) \(.last_error)"')" "failing 1 exec exit 1" \
+	"--json health object: status failing, 1 failure in a row, the probe's error"
 wait_for 10 restarted ex "$pe"; ok $? "exec exit 1: restarted after 2 in a row"
 is "$(state_get ex last_error)" "health: exec exit 1 (2 in a row)" "... the reason in last_error"
 rm -f "$T/ex.code"
