@@ -1,7 +1,9 @@
 /* cgroup.c: each server's processes contained in a cgroup (v2) of its own,
  * where one is writable: found whatever their session, process group or
  * environment (env -i, setsid), across restarts and after a hard kill of
- * the supervisor. Without a writable cgroup v2 everything here is a no-op. */
+ * the supervisor. A server starts in its cgroup (clone3's CLONE_INTO_CGROUP,
+ * no migration): free at spawn, so on by default. Without a writable cgroup
+ * v2, or a kernel that refuses, everything here is a no-op. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -13,11 +15,13 @@
 
 #include "daemon.h"
 #include "lib/log.h"
+#include "lib/spawn.h"
 #include "lib/util.h"
 
 #define CGROUP2_MAGIC 0x63677270
 
 static char *base;  /* <cgroup2 mount><our cgroup>/imageserving.<hash of run dir>; NULL: none */
+static int base_fd = -1;
 
 static bool is_cgroup2(const char *dir)
 {
@@ -65,6 +69,11 @@ void cgroup_setup(void)
 		free(dir);
 		return;
 	}
+	base_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (base_fd < 0) {
+		free(dir);
+		return;
+	}
 	base = dir;
 }
 
@@ -75,19 +84,21 @@ static char *server_file(const char *id, const char *name)
 	return p;
 }
 
-int cgroup_procs_fd(const char *id)
+int cgroup_dir_fd(const char *id)
 {
+	static bool told;
 	if (!base || !plain_id(id))
 		return -1;
-	char *dir = path_join(base, id);
-	if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
-		free(dir);
+	if (spawn_cgroup_errno()) {
+		if (!told)
+			trace(TRACE_WARNING, NULL, "servers are not contained in cgroups: the kernel refused to start "
+						   "one in %s (%s)", base, strerror(spawn_cgroup_errno()));
+		told = true;
 		return -1;
 	}
-	free(dir);
-	char *p = server_file(id, "cgroup.procs");
-	int fd = open(p, O_WRONLY | O_CLOEXEC);
-	free(p);
+	int fd = openat(base_fd, id, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT && mkdirat(base_fd, id, 0755) == 0)
+		fd = openat(base_fd, id, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	return fd;
 }
 

@@ -15,6 +15,7 @@
 #include "lib/proto.h"
 #include "lib/spawn.h"
 #include "lib/util.h"
+#include "lib/vec.h"
 
 extern char **environ;
 
@@ -24,34 +25,50 @@ const int changed_sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2, SIGXFSZ, 
 const int n_changed_sigs = sizeof changed_sigs / sizeof changed_sigs[0];
 static int reset_sigs[sizeof changed_sigs / sizeof changed_sigs[0]];
 
-static char *env_pair(const char *k, const char *v)
-{
-	size_t a = strlen(k), b = strlen(v);
-	char *e = xmalloc(a + b + 2);
-	memcpy(e, k, a);
-	e[a] = '=';
-	memcpy(e + a + 1, v, b + 1);
-	return e;
-}
-
 static bool env_named(const char *entry, const char *name)
 {
 	size_t n = strlen(name);
 	return strncmp(entry, name, n) == 0 && entry[n] == '=';
 }
 
+/* Kept from spawn to spawn: once big enough, no allocation per start. */
+static struct buf pairs;
+static char **env;
+static size_t env_cap;
+
+static void env_pair(size_t *npairs, const char *k, const char *v)
+{
+	buf_puts(&pairs, k);
+	buf_add(&pairs, "=", 1);
+	buf_add(&pairs, v, strlen(v) + 1);
+	(*npairs)++;
+}
+
 /* The server's environment: ours; USER, LOGNAME and HOME of the user it runs
  * as (if it names one); its own additions, which win; and
  * IMAGESERVING_SERVER=id and IMAGESERVING_SUPERVISOR=run directory, by which
  * this supervisor (or the next one, after a hard kill) recognises its
- * descendants later. */
+ * descendants later. Ours are pointed to, not copied; the rest is written
+ * into one kept buffer. Valid until the next call. */
 static char **make_env(const struct server *s, const struct creds *cr)
 {
 	const char *ident[3][2] = {{"USER", cr->name}, {"LOGNAME", cr->name}, {"HOME", cr->home}};
-	size_t n = 0;
+	size_t n = 0, npairs = 0;
 	while (environ && environ[n])
 		n++;
-	char **env = xcalloc(n + s->nenv + 6, sizeof *env);
+	pairs.len = 0;
+	for (size_t j = 0; j < 3 && cr->set_uid; j++) {
+		bool own = false;
+		for (size_t i = 0; i < s->nenv && !own; i++)
+			own = strcmp(s->env[i].name, ident[j][0]) == 0;
+		if (!own)
+			env_pair(&npairs, ident[j][0], ident[j][1]);
+	}
+	for (size_t j = 0; j < s->nenv; j++)
+		env_pair(&npairs, s->env[j].name, s->env[j].value);
+	env_pair(&npairs, "IMAGESERVING_SERVER", s->id);
+	env_pair(&npairs, "IMAGESERVING_SUPERVISOR", D.rundir ? D.rundir : "");
+	env = vec_room(env, n + npairs + 1, &env_cap, sizeof *env);
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
 		bool replaced = env_named(environ[i], "IMAGESERVING_SERVER") ||
@@ -61,28 +78,12 @@ static char **make_env(const struct server *s, const struct creds *cr)
 		for (size_t j = 0; j < 3 && !replaced; j++)
 			replaced = cr->set_uid && env_named(environ[i], ident[j][0]);
 		if (!replaced)
-			env[k++] = xstrdup(environ[i]);
+			env[k++] = environ[i];
 	}
-	for (size_t j = 0; j < 3 && cr->set_uid; j++) {
-		bool own = false;
-		for (size_t i = 0; i < s->nenv && !own; i++)
-			own = strcmp(s->env[i].name, ident[j][0]) == 0;
-		if (!own)
-			env[k++] = env_pair(ident[j][0], ident[j][1]);
-	}
-	for (size_t j = 0; j < s->nenv; j++)
-		env[k++] = env_pair(s->env[j].name, s->env[j].value);
-	env[k++] = env_pair("IMAGESERVING_SERVER", s->id);
-	env[k++] = env_pair("IMAGESERVING_SUPERVISOR", D.rundir ? D.rundir : "");
+	for (char *p = pairs.p; npairs--; p += strlen(p) + 1)
+		env[k++] = p;
 	env[k] = NULL;
 	return env;
-}
-
-static void free_env(char **env)
-{
-	for (size_t i = 0; env[i]; i++)
-		free(env[i]);
-	free(env);
 }
 
 static int real_launch(struct svc *v, int64_t now)
@@ -110,16 +111,16 @@ static int real_launch(struct svc *v, int64_t now)
 	else if (v->err.pipe >= 0 || v->err.path)
 		outlog_close(&v->err);
 	pid_t pid = -1;
+	bool in_cgroup = false;
 	if (ofd != -2 && efd != -2) {
-		char **env = make_env(s, &sp.cr);
-		sp.envp = env;
+		sp.envp = make_env(s, &sp.cr);
 		sp.out_fd = ofd;
 		sp.err_fd = efd;
-		sp.cgroup_fd = cgroup_procs_fd(v->id);
+		sp.cgroup_dir = cgroup_dir_fd(v->id);
 		pid = spawn(&sp, why, wn);
-		if (sp.cgroup_fd >= 0)
-			close(sp.cgroup_fd);
-		free_env(env);
+		in_cgroup = sp.cgroup_dir >= 0 && !spawn_cgroup_errno();
+		if (sp.cgroup_dir >= 0)
+			close(sp.cgroup_dir);
 	}
 	if (ofd >= 0)
 		close(ofd);
@@ -130,6 +131,7 @@ static int real_launch(struct svc *v, int64_t now)
 		return -1;
 	v->pid = pid;
 	v->inst_signal = s->stop_signal;
+	v->in_cgroup = in_cgroup;
 	pidtab_insert(v);
 	struct proc_stat ps;
 	v->proc_start = proc_stat(pid, &ps) == 0 ? ps.starttime : 0;

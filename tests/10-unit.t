@@ -6,7 +6,7 @@
 # program is a failure.
 units=${IMAGESERVING_UNITS:-$(cd "$(dirname "$0")/.." && pwd)/build/rel/tests}
 n=0
-for prog in registry lifecycle readfile httpd; do
+for prog in registry lifecycle readfile httpd spawn; do
 	if [ ! -x "$units/$prog" ]; then
 		n=$((n + 1)); echo "not ok $n - unit test program $units/$prog exists (run: make units)"
 		continue
