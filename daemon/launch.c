@@ -134,7 +134,9 @@ static int real_launch(struct svc *v, int64_t now)
 	v->in_cgroup = in_cgroup;
 	pidtab_insert(v);
 	struct proc_stat ps;
-	v->proc_start = proc_stat(pid, &ps) == 0 ? ps.starttime : 0;
+	v->proc_start = spawn_starttime();
+	if (!v->proc_start)
+		v->proc_start = proc_stat(pid, &ps) == 0 ? ps.starttime : 0;
 	trace(TRACE_INFO, v->id, "started, pid %d", (int)pid);
 	return 0;
 }

@@ -22,6 +22,7 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -42,6 +43,12 @@ struct failure {
 	int stage, err;
 };
 
+/* What the child leaves in memory the parent sees, also without CLONE_VM. */
+struct report {
+	struct failure f;
+	struct timespec born;  /* CLOCK_BOOTTIME, first thing in the child */
+};
+
 /* The kernel's struct clone_args (up to its cgroup field). */
 struct clone3_args {
 	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid,
@@ -56,8 +63,9 @@ struct prep {
 };
 
 static char *stack_top;                   /* mapped once, a guard page below */
-static volatile struct failure *report;   /* MAP_SHARED: seen also without CLONE_VM */
+static volatile struct report *report;    /* MAP_SHARED: seen also without CLONE_VM */
 static int cgroup_err;
+static unsigned long long started_ticks;  /* the last child's /proc starttime; 0: unknown */
 
 int null_input(void)
 {
@@ -79,11 +87,26 @@ int spawn_cgroup_errno(void)
 	return cgroup_err;
 }
 
+unsigned long long spawn_starttime(void)
+{
+	return started_ticks;
+}
+
+/* A CLOCK_BOOTTIME reading in clock ticks, the unit of /proc's starttime. */
+static unsigned long long ticks(struct timespec ts)
+{
+	long hz = sysconf(_SC_CLK_TCK);
+	if (hz <= 0 || 1000000000L % hz)
+		return 0;
+	return (unsigned long long)ts.tv_sec * (unsigned long long)hz +
+	       (unsigned long long)(ts.tv_nsec / (1000000000L / hz));
+}
+
 static _Noreturn void child_fail(const struct prep *p, int stage)
 {
 	struct failure f = {stage, errno};
-	report->stage = f.stage;
-	report->err = f.err;
+	report->f.stage = f.stage;
+	report->f.err = f.err;
 	if (p->errfd >= 0)
 		(void)!write(p->errfd, &f, sizeof f);
 	_exit(127);
@@ -96,6 +119,9 @@ static int child(void *arg)
 {
 	const struct prep *p = arg;
 	const struct spawn_spec *sp = p->sp;
+	struct timespec now;
+	clock_gettime(CLOCK_BOOTTIME, &now);  /* the vDSO: no system call */
+	report->born = now;
 	/* A table of our own with 0-2 only; before 5.9 the exec does it (slowly). */
 	if (p->errfd < 0)
 		(void)syscall(SYS_close_range, 3u, ~0u, UNSHARE_FILES);
@@ -297,8 +323,8 @@ static pid_t start(struct prep *p, int cgroup_dir)
 	close(pp[1]);
 	struct failure f;
 	if (pid > 0 && read_full(pp[0], &f, sizeof f) == (ssize_t)sizeof f) {
-		report->stage = f.stage;
-		report->err = f.err;
+		report->f.stage = f.stage;
+		report->f.err = f.err;
 	}
 	close(pp[0]);
 	errno = e;
@@ -321,21 +347,29 @@ pid_t spawn(const struct spawn_spec *sp, char *why, size_t n)
 	sigset_t all, old;
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, &old);
-	report->stage = report->err = 0;
+	report->f.stage = report->f.err = 0;
 	const int src[3] = {in, sp->out_fd, sp->err_fd};
 	int saved[3];
 	pid_t pid = -1;
 	int e = 0;
 	if (stdio_in(src, saved, &p) != 0) {
-		report->stage = ST_STDIO;
-		report->err = errno;
+		report->f.stage = ST_STDIO;
+		report->f.err = errno;
 	} else {
+		/* The kernel stamps the child's start between our reading and
+		 * the child's first: where both fall in the same tick, that tick
+		 * is its starttime (the window is one clone3: rarely straddled). */
+		struct timespec t0 = {0, 0};
+		clock_gettime(CLOCK_BOOTTIME, &t0);
+		report->born = (struct timespec){0, 0};
 		pid = start(&p, sp->cgroup_dir);
 		e = errno;
+		struct timespec t1 = report->born;
+		started_ticks = ticks(t0) == ticks(t1) ? ticks(t0) : 0;
 	}
 	stdio_out(saved);
 	sigprocmask(SIG_SETMASK, &old, NULL);
-	struct failure f = {report->stage, report->err};
+	struct failure f = {report->f.stage, report->f.err};
 	if (pid < 0 && !f.stage) {
 		snprintf(why, n, "clone: %s", strerror(e));
 		return -1;

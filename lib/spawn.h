@@ -40,4 +40,9 @@ int null_input(void);
  * children start where the caller is. */
 int spawn_cgroup_errno(void);
 
+/* The /proc starttime (clock ticks since boot) of the child the last
+ * successful spawn started, known from the clock read around the clone
+ * (no /proc read); 0 when the two readings straddle a tick. */
+unsigned long long spawn_starttime(void);
+
 #endif

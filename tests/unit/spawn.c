@@ -2,7 +2,8 @@
  * and set-up errors come back word for word; the child gets fds 0-2 and
  * nothing else, however many the caller holds; an empty signal mask and
  * default dispositions; the caller's own fds 0-2, signal mask and fd count
- * are as before; a child asked into a cgroup starts there. Prints TAP. */
+ * are as before; the starttime known from the clock is /proc's; a child
+ * asked into a cgroup starts there. Prints TAP. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -14,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "lib/proc.h"
 #include "lib/spawn.h"
 #include "lib/util.h"
 #include "tap.h"
@@ -166,6 +168,28 @@ static void test_closed_stdio(void)
 	close(keep);
 }
 
+/* The starttime known without /proc is /proc's, whenever it is known. */
+static void test_starttime(void)
+{
+	int known = 0, wrong = 0;
+	char why[256], *argv[] = {"/bin/sh", "-c", "exit 0", NULL};
+	for (int i = 0; i < 40; i++) {
+		struct spawn_spec sp = spec(argv, -1);
+		pid_t pid = spawn(&sp, why, sizeof why);
+		unsigned long long t = spawn_starttime();
+		struct proc_stat ps;
+		/* the child is a zombie at worst until we wait: its stat is there */
+		if (pid > 0 && t) {
+			known++;
+			wrong += proc_stat(pid, &ps) != 0 || ps.starttime != t;
+		}
+		if (pid > 0)
+			waitpid(pid, NULL, 0);
+	}
+	ok(known > 0 && wrong == 0, "the child's starttime from the clock is /proc's (%d known of 40, %d wrong)", known,
+	   wrong);
+}
+
 static void test_cgroup(const char *tmp)
 {
 	(void)tmp;
@@ -202,6 +226,7 @@ int main(void)
 	test_errors(tmp);
 	test_child();
 	test_closed_stdio();
+	test_starttime();
 	test_cgroup(tmp);
 	char plain[4096];
 	snprintf(plain, sizeof plain, "%s/plain", tmp);
