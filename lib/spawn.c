@@ -371,7 +371,7 @@ pid_t spawn(const struct spawn_spec *sp, char *why, size_t n)
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	struct failure f = {report->f.stage, report->f.err};
 	if (pid < 0 && !f.stage) {
-		snprintf(why, n, "clone: %s", strerror(e));
+		snprintf(why, n, "fork: %s", strerror(e));  /* the word operators know */
 		return -1;
 	}
 	if (!f.stage)
