@@ -288,11 +288,15 @@ static void stdio_out(int saved[3])
 static pid_t start(struct prep *p, int cgroup_dir)
 {
 	int flags = CLONE_VM | CLONE_VFORK | CLONE_FILES;
-#ifdef IS_SANITIZE
-	flags &= ~CLONE_VM;  /* the sanitizers' runtimes cannot share memory with a child */
-#endif
 	struct clone3_args ca = {.flags = (uint64_t)flags, .exit_signal = SIGCHLD,
 				 .stack = (uint64_t)(uintptr_t)(stack_top - STACK_SIZE), .stack_size = STACK_SIZE};
+#ifdef IS_SANITIZE
+	/* The sanitizers' runtimes can neither share memory with a child nor
+	 * follow a switch of stacks: a copy, as fork, on a copy of this stack. */
+	flags &= ~CLONE_VM;
+	ca.flags = (uint64_t)flags;
+	ca.stack = ca.stack_size = 0;
+#endif
 	if (cgroup_dir >= 0 && !cgroup_err) {
 		ca.flags |= INTO_CGROUP;
 		ca.cgroup = (uint64_t)cgroup_dir;
