@@ -144,4 +144,8 @@ void cgroup_remove_all(void)
 		free(dir);
 	}
 	(void)rmdir(base);
+	close(base_fd);  /* at exit: nothing of ours is left open */
+	base_fd = -1;
+	free(base);
+	base = NULL;
 }

@@ -58,6 +58,7 @@ struct clone3_args {
 struct prep {
 	const struct spawn_spec *sp;
 	int errfd;      /* >= 0: the fallback's report pipe (and the table is not unshared) */
+	const int *src; /* the fallback's: fds the child itself puts in 0-2 (-1: keep) */
 	int cloexec[3]; /* fds 0-2 that were already in place: clear close-on-exec */
 	pid_t parent;
 };
@@ -127,6 +128,9 @@ static int child(void *arg)
 		(void)syscall(SYS_close_range, 3u, ~0u, UNSHARE_FILES);
 	if (setsid() < 0)
 		child_fail(p, ST_SETSID);
+	for (int fd = 0; fd < 3 && p->src; fd++)
+		if (p->src[fd] >= 0 && p->src[fd] != fd && dup2(p->src[fd], fd) < 0)
+			child_fail(p, ST_STDIO);
 	for (int fd = 0; fd < 3; fd++)
 		if (p->cloexec[fd] && fcntl(fd, F_SETFD, 0) < 0)
 			child_fail(p, ST_STDIO);
@@ -283,9 +287,9 @@ static void stdio_out(int saved[3])
 	}
 }
 
-/* The child started, the parent back here once it has exec'd or died: its
- * pid, or -1 with errno (no clone3: ENOSYS). */
-static pid_t start(struct prep *p, int cgroup_dir)
+/* The child started by clone3, the parent back here once it has exec'd or
+ * died: its pid, or -1 with errno (no clone3: ENOSYS). */
+static pid_t start3(struct prep *p, int cgroup_dir)
 {
 	int flags = CLONE_VM | CLONE_VFORK | CLONE_FILES;
 	struct clone3_args ca = {.flags = (uint64_t)flags, .exit_signal = SIGCHLD,
@@ -293,8 +297,7 @@ static pid_t start(struct prep *p, int cgroup_dir)
 #ifdef IS_SANITIZE
 	/* The sanitizers' runtimes can neither share memory with a child nor
 	 * follow a switch of stacks: a copy, as fork, on a copy of this stack. */
-	flags &= ~CLONE_VM;
-	ca.flags = (uint64_t)flags;
+	ca.flags &= ~(uint64_t)CLONE_VM;
 	ca.stack = ca.stack_size = 0;
 #endif
 	if (cgroup_dir >= 0 && !cgroup_err) {
@@ -310,19 +313,22 @@ static pid_t start(struct prep *p, int cgroup_dir)
 		ca.cgroup = 0;
 		r = clone3_run(&ca, child, p);
 	}
-	if (r >= 0 || r != -ENOSYS) {
-		errno = r < 0 ? (int)-r : 0;
-		return r < 0 ? -1 : (pid_t)r;
-	}
-	/* Before 5.3 (or under valgrind, which may run a vfork as a fork): the
-	 * libc's clone, reporting through a pipe that an exec closes. */
+	errno = r < 0 ? (int)-r : 0;
+	return r < 0 ? -1 : (pid_t)r;
+}
+
+/* Before 5.3 (or under valgrind, which runs this vfork as a fork): the C
+ * library's clone on the same stack, a table of the child's own in which it
+ * puts its 0-2 itself, and a report pipe that the exec closes. */
+static pid_t start_fallback(struct prep *p, int cgroup_dir)
+{
 	if (cgroup_dir >= 0)
 		cgroup_err = ENOSYS;
 	int pp[2];
 	if (pipe2(pp, O_CLOEXEC) != 0)
 		return -1;
 	p->errfd = pp[1];
-	pid_t pid = clone(child, stack_top, (flags & ~CLONE_FILES) | SIGCHLD, p);
+	pid_t pid = clone(child, stack_top, CLONE_VM | CLONE_VFORK | SIGCHLD, p);
 	int e = errno;
 	close(pp[1]);
 	struct failure f;
@@ -356,22 +362,33 @@ pid_t spawn(const struct spawn_spec *sp, char *why, size_t n)
 	int saved[3];
 	pid_t pid = -1;
 	int e = 0;
-	if (stdio_in(src, saved, &p) != 0) {
-		report->f.stage = ST_STDIO;
-		report->f.err = errno;
-	} else {
-		/* The kernel stamps the child's start between our reading and
-		 * the child's first: where both fall in the same tick, that tick
-		 * is its starttime (the window is one clone3: rarely straddled). */
-		struct timespec t0 = {0, 0};
-		clock_gettime(CLOCK_BOOTTIME, &t0);
-		report->born = (struct timespec){0, 0};
-		pid = start(&p, sp->cgroup_dir);
-		e = errno;
-		struct timespec t1 = report->born;
-		started_ticks = ticks(t0) == ticks(t1) ? ticks(t0) : 0;
+	static bool no_clone3;
+	/* The kernel stamps the child's start between our reading and the
+	 * child's first: where both fall in the same tick, that tick is its
+	 * starttime (the window is one clone: rarely straddled). */
+	struct timespec t0 = {0, 0};
+	clock_gettime(CLOCK_BOOTTIME, &t0);
+	report->born = (struct timespec){0, 0};
+	if (!no_clone3) {
+		if (stdio_in(src, saved, &p) != 0) {
+			report->f.stage = ST_STDIO;
+			report->f.err = errno;
+		} else {
+			pid = start3(&p, sp->cgroup_dir);
+			e = errno;
+		}
+		stdio_out(saved);
+		no_clone3 = pid < 0 && e == ENOSYS && !report->f.stage;
 	}
-	stdio_out(saved);
+	if (no_clone3) {
+		p.src = src;
+		for (int fd = 0; fd < 3; fd++)
+			p.cloexec[fd] = src[fd] == fd;
+		pid = start_fallback(&p, sp->cgroup_dir);
+		e = errno;
+	}
+	struct timespec t1 = report->born;
+	started_ticks = ticks(t0) == ticks(t1) ? ticks(t0) : 0;
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	struct failure f = {report->f.stage, report->f.err};
 	if (pid < 0 && !f.stage) {
