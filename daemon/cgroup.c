@@ -1,7 +1,9 @@
 /* cgroup.c: each server's processes contained in a cgroup (v2) of its own,
  * where one is writable: found whatever their session, process group or
  * environment (env -i, setsid), across restarts and after a hard kill of
- * the supervisor. Without a writable cgroup v2 everything here is a no-op. */
+ * the supervisor. A server starts in its cgroup (clone3's CLONE_INTO_CGROUP,
+ * no migration): free at spawn, so on by default. Without a writable cgroup
+ * v2, or a kernel that refuses, everything here is a no-op. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -13,11 +15,14 @@
 
 #include "daemon.h"
 #include "lib/log.h"
+#include "lib/spawn.h"
 #include "lib/util.h"
+#include "lib/vec.h"
 
 #define CGROUP2_MAGIC 0x63677270
 
 static char *base;  /* <cgroup2 mount><our cgroup>/imageserving.<hash of run dir>; NULL: none */
+static int base_fd = -1;
 
 static bool is_cgroup2(const char *dir)
 {
@@ -65,49 +70,66 @@ void cgroup_setup(void)
 		free(dir);
 		return;
 	}
+	base_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (base_fd < 0) {
+		free(dir);
+		return;
+	}
 	base = dir;
 }
 
-static char *server_file(const char *id, const char *name)
+int cgroup_dir_fd(const char *id)
 {
-	char *dir = path_join(base, id), *p = path_join(dir, name);
-	free(dir);
-	return p;
-}
-
-int cgroup_procs_fd(const char *id)
-{
+	static bool told;
 	if (!base || !plain_id(id))
 		return -1;
-	char *dir = path_join(base, id);
-	if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
-		free(dir);
+	if (spawn_cgroup_errno()) {
+		if (!told)
+			trace(TRACE_WARNING, NULL, "servers are not contained in cgroups: the kernel refused to start "
+						   "one in %s (%s)", base, strerror(spawn_cgroup_errno()));
+		told = true;
 		return -1;
 	}
-	free(dir);
-	char *p = server_file(id, "cgroup.procs");
-	int fd = open(p, O_WRONLY | O_CLOEXEC);
-	free(p);
+	int fd = openat(base_fd, id, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT && mkdirat(base_fd, id, 0755) == 0)
+		fd = openat(base_fd, id, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	return fd;
 }
 
+/* Read at every exit of a contained server: three system calls into a
+ * kept buffer. */
 int cgroup_pids(const char *id, pid_t *out, int max)
 {
 	if (!base || !plain_id(id))
 		return 0;
-	char *p = server_file(id, "cgroup.procs"), *text;
-	int r = read_file(p, 1 << 22, &text, NULL), k = 0;
-	free(p);
-	if (r != 0)
+	char rel[REG_ID_MAX + 16];
+	snprintf(rel, sizeof rel, "%s/cgroup.procs", id);
+	int fd = openat(base_fd, rel, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
 		return 0;
+	static char *text;
+	static size_t cap;
+	size_t len = 0;
+	for (;;) {
+		text = vec_room(text, len + 4097, &cap, 1);
+		ssize_t r = read(fd, text + len, cap - len - 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+	}
+	close(fd);
+	text[len] = 0;
+	pid_t self = getpid();
+	int k = 0;
 	for (char *s = text, *end; *s && k < max; s = end) {
 		long v = strtol(s, &end, 10);
 		if (end == s)
 			break;
-		if (v > 1 && v != getpid())
+		if (v > 1 && v != self)
 			out[k++] = (pid_t)v;
 	}
-	free(text);
 	return k;
 }
 
@@ -122,4 +144,8 @@ void cgroup_remove_all(void)
 		free(dir);
 	}
 	(void)rmdir(base);
+	close(base_fd);  /* at exit: nothing of ours is left open */
+	base_fd = -1;
+	free(base);
+	base = NULL;
 }

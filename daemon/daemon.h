@@ -98,6 +98,7 @@ struct svc {
 	int64_t start_mono, start_boot;
 	unsigned long long proc_start;
 	int inst_signal;           /* stop signal of this instance (its parent-death signal) */
+	bool in_cgroup;            /* this instance started in its own cgroup: all it leaves is there */
 	int64_t deadline;
 	unsigned restarts;         /* our own: after crashes */
 	unsigned requested;        /* asked for: restart ID, reload changes */
@@ -225,7 +226,7 @@ void reopen_logs(void);
 
 /* ---- cgroup.c: a cgroup (v2) per server where one is writable ---- */
 void cgroup_setup(void);
-int cgroup_procs_fd(const char *id);                /* -1: none */
+int cgroup_dir_fd(const char *id);                 /* -1: none */
 int cgroup_pids(const char *id, pid_t *out, int max);
 void cgroup_remove_all(void);
 

@@ -128,9 +128,12 @@ void escapees_note_exit(struct svc *v, pid_t old)
 	for (size_t i = 0; i < v->extras.n; i++)
 		extra_add(&leftovers, v->extras.p[i].pid, v->extras.p[i].start);
 	v->extras.n = 0;
-	collect_into(v->id, old, &leftovers, true);
-	/* and whatever is left in its cgroup (a worker that cleared its
-	 * environment and left its session): no new instance is in it yet */
+	/* Whatever it left is in its cgroup, if it started in one (a worker
+	 * that cleared its environment and left its session too): no new
+	 * instance is in it yet. Otherwise its descendants and adopted
+	 * orphans, from /proc (our whole children list: O(servers) per exit). */
+	if (!v->in_cgroup)
+		collect_into(v->id, old, &leftovers, true);
 	static pid_t buf[8192];
 	int k = cgroup_pids(v->id, buf, 8192);
 	for (int i = 0; i < k; i++) {
@@ -191,7 +194,7 @@ void kill_strays(void)
 	/* What is in our cgroups is ours: only we put processes there, and we
 	 * hold the run directory's lock. */
 	if (D.reg->r->cgroups)
-		cgroup_setup();  /* opt-in: a cgroup move costs ~2 ms per spawn */
+		cgroup_setup();  /* on by default: a child starts in its cgroup at no cost */
 	static pid_t buf[8192];
 	for (size_t i = 0; i < D.reg->r->nservers; i++) {
 		const char *id = D.reg->r->servers[i].id;

@@ -42,7 +42,7 @@ int exec_probe_start(struct probe *p, char *why, size_t n)
 		.nofile_soft = D.nofile_soft,
 		.reset = reset,
 		.nreset = nreset,
-		.cgroup_fd = -1,
+		.cgroup_dir = -1,
 	};
 	char err[80];
 	if (creds_resolve(s->user, s->group, &sp.cr, err, sizeof err) != 0) {

@@ -58,15 +58,17 @@ static int real_launch(struct svc *v, int64_t now)
 	else if (v->err.pipe >= 0 || v->err.path)
 		outlog_close(&v->err);
 	pid_t pid = -1;
+	bool in_cgroup = false;
 	if (ofd != -2 && efd != -2) {
 		char **env = make_env(s, &sp.cr);
 		sp.envp = env;
 		sp.out_fd = ofd;
 		sp.err_fd = efd;
-		sp.cgroup_fd = cgroup_procs_fd(v->id);
+		sp.cgroup_dir = cgroup_dir_fd(v->id);
 		pid = spawn(&sp, why, wn);
-		if (sp.cgroup_fd >= 0)
-			close(sp.cgroup_fd);
+		in_cgroup = sp.cgroup_dir >= 0 && !spawn_cgroup_errno();
+		if (sp.cgroup_dir >= 0)
+			close(sp.cgroup_dir);
 		serverenv_free(env);
 	}
 	if (ofd >= 0)
@@ -78,9 +80,12 @@ static int real_launch(struct svc *v, int64_t now)
 		return -1;
 	v->pid = pid;
 	v->inst_signal = s->stop_signal;
+	v->in_cgroup = in_cgroup;
 	pidtab_insert(v);
 	struct proc_stat ps;
-	v->proc_start = proc_stat(pid, &ps) == 0 ? ps.starttime : 0;
+	v->proc_start = spawn_starttime();
+	if (!v->proc_start)
+		v->proc_start = proc_stat(pid, &ps) == 0 ? ps.starttime : 0;
 	static const char *const reasons[] = {"first start", "restart after it exited", "start requested",
 					      "restart requested"};
 	trace(TRACE_INFO, v->id, "started, pid %d (%s)", (int)pid, reasons[v->why]);

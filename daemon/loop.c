@@ -6,8 +6,9 @@
  * Tail order: reap → stop-all → commands → reload → log reopen → timers
  * (the endpoint's connections, our manager's watchdog, servers' deadlines
  * and watchdogs, health probes) → start groups (readiness from any source this
- * turn) → stop progress → stats →
- * state file (once, if anything changed). Reaping
+ * turn) → stop progress → stats → state file (once, if anything changed;
+ * during a mass exit, after the children that exited meanwhile are reaped
+ * too, at most 20 ms late). Reaping
  * first lets commands and the reload see who is really alive; the state file
  * last publishes the whole turn at once. */
 #include <errno.h>
@@ -158,6 +159,34 @@ static int64_t next_deadline(void)
 	return d;
 }
 
+/* More children have exited since this turn's reap (SIGCHLD pending again). */
+static bool exits_pending(void)
+{
+	sigset_t set;
+	return sigpending(&set) == 0 && sigismember(&set, SIGCHLD) == 1;
+}
+
+/* The state file once per turn; but while children keep exiting (a mass
+ * kill), reap them first and publish them together: one write formats every
+ * server, so one per turn would make a mass recovery quadratic. Never put
+ * off more than STATE_DEFER_MAX. */
+#define STATE_DEFER_MAX (20 * MS)
+static void publish(unsigned w)
+{
+	static int64_t deferred_since;
+	int64_t now = mono_ns();
+	if (!D.dirty || (D.state_retry_at && now < D.state_retry_at))
+		return;
+	if ((w & W_REAP) && (!deferred_since || now - deferred_since < STATE_DEFER_MAX) && exits_pending()) {
+		if (!deferred_since)
+			deferred_since = now;
+		D.work |= W_REAP;
+		return;
+	}
+	deferred_since = 0;
+	state_write();
+}
+
 /* The fixed-order tail of a loop turn. Returns false once everything has
  * stopped and the loop should end. */
 static bool tail(void)
@@ -197,8 +226,7 @@ static bool tail(void)
 	}
 	if (D.dirty)
 		sdnotify_status();
-	if (D.dirty && (!D.state_retry_at || mono_ns() >= D.state_retry_at))
-		state_write();
+	publish(w);
 	return !(stopping_all() && all_down());
 }
 

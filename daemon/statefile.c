@@ -12,11 +12,20 @@
 #include "lib/runfile.h"
 #include "lib/util.h"
 
+/* src cut to fit n bytes (snprintf's work without its cost, which is
+ * felt at a thousand servers per write). */
+static void copy_cut(char *dst, size_t n, const char *src)
+{
+	size_t k = strnlen(src, n - 1);
+	memcpy(dst, src, k);
+	dst[k] = 0;
+}
+
 static void fill_server(struct st_server *s, const struct svc *v, unsigned index)
 {
 	memset(s, 0, sizeof *s);
 	s->index = (int)index;
-	snprintf(s->id, sizeof s->id, "%s", v->id);
+	copy_cut(s->id, sizeof s->id, v->id);
 	s->state = svc_public_state(v);
 	s->pid = v->pid;
 	s->start_boot_ns = v->pid ? v->start_boot : 0;
@@ -28,16 +37,16 @@ static void fill_server(struct st_server *s, const struct svc *v, unsigned index
 	s->removed = v->removed;
 	s->deadline_ns = v->deadline;
 	s->stop_timeout_ms = stop_timeout_of(v) / MS;
-	snprintf(s->last_error, sizeof s->last_error, "%s", v->last_error);
-	snprintf(s->description, sizeof s->description, "%s", v->want->description);
+	copy_cut(s->last_error, sizeof s->last_error, v->last_error);
+	copy_cut(s->description, sizeof s->description, v->want->description);
 	s->ready_boot_ns = v->pid && v->ready_mono ? v->start_boot + (v->ready_mono - v->start_mono) : 0;
-	snprintf(s->health, sizeof s->health, "%s", v->health);
-	snprintf(s->notify_status, sizeof s->notify_status, "%s", v->notify_status);
-	snprintf(s->health_status, sizeof s->health_status, "%s", v->hc.status);
+	copy_cut(s->health, sizeof s->health, v->health);
+	copy_cut(s->notify_status, sizeof s->notify_status, v->notify_status);
+	copy_cut(s->health_status, sizeof s->health_status, v->hc.status);
 	s->health_failures = (int)v->hc.failures;
 	s->health_since_s = v->hc.since;
-	snprintf(s->health_error, sizeof s->health_error, "%s", v->hc.error);
-	snprintf(s->readiness, sizeof s->readiness, "%s", readiness_name(v->want->readiness));
+	copy_cut(s->health_error, sizeof s->health_error, v->hc.error);
+	copy_cut(s->readiness, sizeof s->readiness, readiness_name(v->want->readiness));
 }
 
 /* The supervisor's part of the state as the schema has it. */

@@ -78,7 +78,7 @@ struct registry {
 	enum trace_level tracelevel;
 	unsigned stats_interval;
 	unsigned shutdown_timeout;
-	bool cgroups;              /* contain each server in a cgroup (v2) of its own */
+	bool cgroups;              /* contain each server in a cgroup (v2) of its own (default) */
 	struct server *servers;    /* in start order: priority, then file order */
 	size_t nservers;
 };

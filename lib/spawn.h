@@ -20,17 +20,29 @@ struct spawn_spec {
 	unsigned long nofile_soft; /* RLIMIT_NOFILE soft limit to restore; 0 keeps */
 	const int *reset;          /* signals whose disposition the caller changed: */
 	int nreset;                /* the child sets them back to default */
-	int cgroup_fd;             /* > 2: a cgroup.procs the child joins first */
+	int cgroup_dir;            /* >= 0: a cgroup (v2) directory the child starts in */
 };
 
 /* Returns the new pid, or -1 with why set ("exec /x: No such file or
  * directory"); a child that failed has already been reaped. Standard input
- * is /dev/null, or an empty pipe where there is no /dev/null. */
+ * is /dev/null, or an empty pipe where there is no /dev/null. The child
+ * inherits fds 0-2 only (out_fd/err_fd -1: the caller's). Not thread-safe;
+ * allocates nothing. */
 pid_t spawn(const struct spawn_spec *sp, char *why, size_t n);
 
 /* A read-only fd that gives end of file: /dev/null, or (in a root without
  * one) the read end of a pipe whose write end is closed. Opened once, kept,
  * CLOEXEC; -1 if neither can be had. */
 int null_input(void);
+
+/* Why the kernel would not start a child in its cgroup_dir (an errno; 0:
+ * it did or was not asked to). Once refused, spawn stops asking; the
+ * children start where the caller is. */
+int spawn_cgroup_errno(void);
+
+/* The /proc starttime (clock ticks since boot) of the child the last
+ * successful spawn started, known from the clock read around the clone
+ * (no /proc read); 0 when the two readings straddle a tick. */
+unsigned long long spawn_starttime(void);
 
 #endif

@@ -96,6 +96,20 @@ static const struct column srv_cols[] = {
 #undef COL
 #define NCOLS(t) (sizeof t / sizeof t[0])
 
+/* A decimal number: printf's machinery is most of a state write's cost at
+ * a thousand servers. */
+static void put_int(struct buf *b, int64_t v)
+{
+	char d[24], *e = d + sizeof d, *q = e;
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+	do
+		*--q = (char)('0' + u % 10);
+	while (u /= 10);
+	if (v < 0)
+		*--q = '-';
+	buf_add(b, q, (size_t)(e - q));
+}
+
 static void put_row(struct buf *b, const char *kind, const struct column *cols, size_t n, const void *rec)
 {
 	buf_puts(b, kind);
@@ -104,10 +118,10 @@ static void put_row(struct buf *b, const char *kind, const struct column *cols, 
 		buf_add(b, "\t", 1);
 		switch (cols[i].kind) {
 		case C_INT:
-			buf_printf(b, "%d", *(const int *)p);
+			put_int(b, *(const int *)p);
 			break;
 		case C_I64:
-			buf_printf(b, "%lld", (long long)*(const int64_t *)p);
+			put_int(b, *(const int64_t *)p);
 			break;
 		case C_STATE:
 			buf_puts(b, sv_state_name(*(const int *)p));
@@ -116,9 +130,15 @@ static void put_row(struct buf *b, const char *kind, const struct column *cols, 
 			buf_puts(b, sup_phase_name(*(const int *)p));
 			break;
 		case C_STR:
-			for (; *p; p++) {
-				char c = (*p == '\t' || *p == '\n' || *p == '\r') ? ' ' : *p;
-				buf_add(b, &c, 1);
+			/* tabs and line ends, the file's separators, become spaces */
+			while (*p) {
+				size_t k = strcspn(p, "\t\n\r");
+				buf_add(b, p, k);
+				p += k;
+				if (*p) {
+					buf_add(b, " ", 1);
+					p++;
+				}
 			}
 			break;
 		}

@@ -6,7 +6,7 @@
 # renumbered into one plan; a missing or crashing program is a failure.
 units=${IMAGESERVING_UNITS:-$(cd "$(dirname "$0")/.." && pwd)/build/rel/tests}
 n=0
-for prog in registry lifecycle readfile httpd rundirscan procstat; do
+for prog in registry lifecycle readfile httpd rundirscan procstat spawn; do
 	if [ ! -x "$units/$prog" ]; then
 		n=$((n + 1)); echo "not ok $n - unit test program $units/$prog exists (run: make units)"
 		continue

@@ -79,6 +79,7 @@ void config_parse(struct rctx *c, const struct xnode *el, struct registry *r)
 	const struct xnode *temp = NULL;
 	r->log = "-";
 	r->tracelevel = TRACE_INFO;
+	r->cgroups = true;  /* where a cgroup v2 is writable and the kernel starts a child in one */
 	for (const struct xnode *n = el ? el->child : NULL; n; n = n->next) {
 		if (strcmp(n->name, "tcpport") == 0) {
 			get_uint(c, n, 0, 65535, &r->tcpport);
