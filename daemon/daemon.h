@@ -246,13 +246,13 @@ void endpoint_timers(int64_t now);
 void metrics_render(struct buf *b);
 
 /* ---- notify.c: the sd_notify socket of notify servers ---- */
-int notify_prepare(const struct server *s, char *why, size_t n);
+int notify_prepare(struct svc *v, char *why, size_t n);
 size_t notify_env(const struct server *s, char **out);
 void notify_watchdog(struct svc *v, int64_t now);
 
 /* ---- sdnotify.c: the supervisor's own sd_notify to its manager ---- */
 void sdnotify_init(void);
-void sdnotify_restore_env(void);
+void sdnotify_env(bool restore);
 void sdnotify_ready(void);
 void sdnotify_reloading(void);
 void sdnotify_stopping(const char *why, bool restarting);
