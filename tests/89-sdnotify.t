@@ -103,4 +103,5 @@ kill -TERM "$SUP"
 wait "$SUP"
 wait_for 5 got "STOPPING=1"; ok $? "STOPPING=1 arrives there too"
 is "$(count WATCHDOG=1)" 0 "no WATCHDOG=1 when WATCHDOG_PID names another process"
+{ kill -KILL "$LPID"; wait "$LPID"; } 2>/dev/null
 done_testing
