@@ -90,8 +90,8 @@ is "$rc" 1 "start exits 1 when servers failed"
 like "$(cat "$T/start.out")" "server bad: (fatal: )?died [23] times in a row" "start names bad and why"
 like "$(cat "$T/start.out")" "server slow: not ready after 1 s \(startTimeout\)" "start names slow and why"
 wait_for 5 has_stamp start ps
-like "$(cat "$T/start.out")" "started: is, ps; not ready: bad \((backoff|fatal)\), slow \(backoff\)" \
-	"start's summary lists them as not ready"
+like "$(cat "$T/start.out")" "started: is, ps; not ready: bad \((backoff|fatal)\), slow \((backoff|starting|stopping)\)" \
+	"start's summary lists them as not ready (in the state read just after: they keep being restarted)"
 # line NUMBER of the first trace line matching a pattern in the last run
 line_of() { last_run | grep -n -m"${2:-1}" -E "$1" | tail -n 1 | cut -d: -f1; }
 lb=$(line_of ' bad exited unexpectedly' 2) ls=$(line_of ' slow failed: not ready after 1 s' 2) lp=$(line_of ' ps started')
