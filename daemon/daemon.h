@@ -264,6 +264,7 @@ void sdnotify_timers(int64_t now);
 int ready_spawn_daemon(const char *registry, bool ok_if_running, int *fd);
 int ready_inherited(void);
 void ready_report(void);
+void ready_progress(const char *text);
 _Noreturn void ready_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void ready_abandon(const char *why);
 

@@ -8,7 +8,7 @@
 # group, and start names it.
 . "$(dirname "$0")/lib.sh"
 [ -x /usr/bin/python3 ] || command -v python3 >/dev/null || skip_all "python3 is needed"
-plan 23
+plan 24
 NOTIFIER=$TESTS/servers/notifier
 ST=$T/stamps
 LOG=$T/log/supervisor.log
@@ -30,7 +30,7 @@ stamp() { awk -v e="$1" -v id="$2" '$1 == e && $2 == id { print $4; exit }' "$ST
 has_stamp() { [ -n "$(stamp "$1" "$2")" ]; }
 # The trace log of the latest supervisor.
 last_run() { awk '/ supervisor [^ ]* started, pid/ { n = NR } { l[NR] = $0 } END { for (i = n; i <= NR; i++) print l[i] }' "$LOG"; }
-waits_logged() { [ "$(grep -c "start sequence waits for is (starting" "$LOG")" -ge "$1" ]; }
+waits_logged() { [ "$(grep -c "start sequence waiting for is (starting" "$LOG")" -ge "$1" ]; }
 
 # ---- 1. is slower than its startDelay: ps waits for READY=1 ----
 registry 1 "--ready-on $T/go --stamp $ST"
@@ -41,6 +41,8 @@ wait_for 10 is_state is starting; ok $? "is is exec'd and starting"
 # Two reports, one per startDelay (1 s): by then ps would long have started
 # under the old fixed delay.
 wait_for 10 waits_logged 2; ok $? "the trace log names is, still starting, each startDelay while the group waits"
+wait_for 5 grep -q "^imageserving: waiting for is (starting, [0-9.]* s)$" "$T/start.out"
+ok $? "ImageServing start shows what it waits for, while it waits"
 is "$(sstate ps)/$(phase)" "waiting/starting" "ps is still waiting, the supervisor still starting"
 ok $(has_stamp start ps; [ $? -ne 0 ]; echo $?) "ps has not been started"
 ok $(alive "$CLI"; echo $?) "ImageServing start has not returned: is is not ready"
