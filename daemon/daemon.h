@@ -264,13 +264,13 @@ void endpoint_timers(int64_t now);
 void metrics_render(struct buf *b);
 
 /* ---- notify.c: the sd_notify socket of notify servers ---- */
-int notify_prepare(const struct server *s, char *why, size_t n);
+int notify_prepare(struct svc *v, char *why, size_t n);
 size_t notify_env(const struct server *s, const char **out);  /* NAME, VALUE pairs */
 void notify_watchdog(struct svc *v, int64_t now);
 
 /* ---- sdnotify.c: the supervisor's own sd_notify to its manager ---- */
 void sdnotify_init(void);
-void sdnotify_restore_env(void);
+void sdnotify_env(bool restore);
 void sdnotify_ready(void);
 void sdnotify_reloading(void);
 void sdnotify_stopping(const char *why, bool restarting);
@@ -289,6 +289,7 @@ unsigned long health_failures_total(const struct svc *v);  /* failed checks, eve
 int ready_spawn_daemon(const char *registry, bool ok_if_running, int *fd);
 int ready_inherited(void);
 void ready_report(void);
+void ready_progress(const char *text);
 _Noreturn void ready_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void ready_abandon(const char *why);
 

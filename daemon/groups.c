@@ -116,8 +116,10 @@ static void advance(int64_t now)
 		if (unsettled(NULL, now)) {
 			if (now >= D.next_group_at) {
 				struct buf b = {0};
+				buf_puts(&b, "waiting for ");
 				unsettled(&b, now);
-				trace(TRACE_INFO, NULL, "start sequence waits for %s", buf_str(&b));
+				trace(TRACE_INFO, NULL, "start sequence %s", buf_str(&b));
+				ready_progress(buf_str(&b));
 				buf_free(&b);
 				D.next_group_at = now + report_every;
 			}

@@ -50,7 +50,7 @@ static int real_launch(struct svc *v, int64_t now)
 	for (int i = 0; i < n_changed_sigs; i++)
 		reset_sigs[i] = changed_sigs[i] ? changed_sigs[i] : CMD_SIGNAL;
 	v->extras.n = 0;
-	if (creds_resolve(s->user, s->group, &sp.cr, why, wn) != 0 || notify_prepare(s, why, wn) != 0)
+	if (creds_resolve(s->user, s->group, &sp.cr, why, wn) != 0 || notify_prepare(v, why, wn) != 0)
 		return -1;
 	int ofd = outlog_prepare(v, &v->out, s->stdout_path, why, wn), efd = ofd;
 	if (ofd != -2 && strcmp(s->stderr_path, s->stdout_path) != 0)

@@ -189,13 +189,14 @@ static void reexec(void)
 	int flags = fcntl(D.lock_fd, F_GETFD);
 	trace(TRACE_INFO, NULL, "every server stopped; restarting the supervisor in place (pid %d)", (int)getpid());
 	if (flags >= 0 && fcntl(D.lock_fd, F_SETFD, flags & ~FD_CLOEXEC) == 0 && setenv(LOCK_ENV, num, 1) == 0) {
-		sdnotify_restore_env();
+		sdnotify_env(true);
 		char *argv[] = {"imageserving", "supervisor", "-f", "-c", D.reg_path, NULL};
 		execv(self_exe(), argv);
 		trace(TRACE_ERROR, NULL, "cannot re-execute /proc/self/exe: %s; restarting the servers in this process",
 		      strerror(errno));
 	}
 	unsetenv(LOCK_ENV);
+	sdnotify_env(false);
 	set_cloexec(D.lock_fd);
 }
 

@@ -39,10 +39,16 @@ static unsigned long dropped;
 static void notify_read(struct source *s, uint32_t events);
 static struct source notify_source = {.ready = notify_read};
 
-/* The socket, made on the first start of a notify server. */
-int notify_prepare(const struct server *s, char *why, size_t n)
+/* Before each start of a server: what the last instance said is forgotten;
+ * the socket is made on the first start of a notify server. */
+int notify_prepare(struct svc *v, char *why, size_t n)
 {
-	if (s->readiness != READY_NOTIFY || sock >= 0)
+	if (v->notify_status[0]) {
+		v->notify_status[0] = 0;
+		mark();
+	}
+	v->watchdog_at = 0;
+	if (v->cfg->readiness != READY_NOTIFY || sock >= 0)
 		return 0;
 	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0), on = 1;
 	struct sockaddr_un a = {.sun_family = AF_UNIX};

@@ -50,6 +50,13 @@ void ready_report(void)
 	D.ready_fd = -1;
 }
 
+/* While the start sequence waits: shown by `start` as it comes. */
+void ready_progress(const char *text)
+{
+	if (D.ready_fd >= 0)
+		dprintf(D.ready_fd, "W%s\n", text);
+}
+
 void ready_abandon(const char *why)
 {
 	if (D.ready_fd < 0)
@@ -102,36 +109,44 @@ static struct outcome read_report(int fd, const char *rundir)
 {
 	struct buf b = {0};
 	char chunk[512];
-	ssize_t r;
-	while ((r = read(fd, chunk, sizeof chunk)) != 0) {
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		buf_add(&b, chunk, (size_t)r);
-	}
 	struct outcome o = {.rc = EX_FAIL};
 	int failed = 0;
-	const char *t = buf_str(&b);
-	while (*t) {
-		const char *nl = strchr(t, '\n');
-		int len = nl ? (int)(nl - t) : (int)strlen(t);
-		if (t[0] == 'R') {
-			o.ready = true;
-		} else if (t[0] == 'A') {
-			o.holder = (pid_t)atoi(t + 1);
-			const char *sp = memchr(t, ' ', (size_t)len);
-			if (sp && sp[1] == '/')
-				snprintf(o.rundir, sizeof o.rundir, "%.*s", (int)(len - (sp + 1 - t)), sp + 1);
-		} else if (t[0] == 'F') {
-			warnx_("server %.*s", len - 1, t + 1);
-			failed++;
-		} else if (t[0] == 'E' && len >= 3) {
-			o.rc = t[1] - '0';
-			warnx_("%.*s", len - 3, t + 3);
+	size_t pos = 0;
+	/* Line by line as they come: a progress line is shown at once. */
+	for (bool eof = false; !eof;) {
+		ssize_t r = read(fd, chunk, sizeof chunk);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			eof = true;
+		else
+			buf_add(&b, chunk, (size_t)r);
+		const char *all = buf_str(&b);
+		while (pos < b.len) {
+			const char *t = all + pos, *nl = memchr(t, '\n', b.len - pos);
+			if (!nl && !eof)
+				break;
+			int len = nl ? (int)(nl - t) : (int)(b.len - pos);
+			pos += (size_t)len + (nl ? 1 : 0);
+			if (len == 0)
+				continue;
+			if (t[0] == 'W') {
+				warnx_("%.*s", len - 1, t + 1);
+			} else if (t[0] == 'R') {
+				o.ready = true;
+			} else if (t[0] == 'A') {
+				o.holder = (pid_t)atoi(t + 1);
+				const char *sp = memchr(t, ' ', (size_t)len);
+				if (sp && sp[1] == '/')
+					snprintf(o.rundir, sizeof o.rundir, "%.*s", (int)(len - (sp + 1 - t)), sp + 1);
+			} else if (t[0] == 'F') {
+				warnx_("server %.*s", len - 1, t + 1);
+				failed++;
+			} else if (t[0] == 'E' && len >= 3) {
+				o.rc = t[1] - '0';
+				warnx_("%.*s", len - 3, t + 3);
+			}
 		}
-		t += len + (nl ? 1 : 0);
 	}
 	if (o.ready)
 		o.rc = failed ? EX_FAIL : EX_OK;

@@ -75,13 +75,16 @@ void sdnotify_init(void)
 	trace(TRACE_INFO, NULL, "sd_notify to %s%s", saved_sock, wd_every ? ", with a watchdog" : "");
 }
 
-/* For a re-execution in place: the new image is the same service. */
-void sdnotify_restore_env(void)
+/* For a re-execution in place (the new image is the same service), and out
+ * again if that failed and the servers start from this process. */
+void sdnotify_env(bool restore)
 {
 	const char *names[] = {"NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"};
 	const char *vals[] = {saved_sock, saved_wd, saved_wdpid};
 	for (int i = 0; i < 3; i++)
-		if (vals[i][0])
+		if (!restore)
+			unsetenv(names[i]);
+		else if (vals[i][0])
 			setenv(names[i], vals[i], 1);
 }
 

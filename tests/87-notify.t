@@ -9,10 +9,11 @@
 # startTimeout restarts a server never ready; a flood of datagrams loses
 # nothing and one of more than 4096 bytes is dropped; the real systemd-notify
 # works (with --pid, as it sends from a process of its own that is gone by
-# the time its message is read).
+# the time its message is read); no fd for the socket (RLIMIT_NOFILE) fails
+# the start with the reason, and it comes once fds are back.
 . "$(dirname "$0")/lib.sh"
 PY=/usr/bin/python3; [ -x "$PY" ] || PY=$(command -v python3) || skip_all "python3 is needed"
-plan 37
+plan 42
 NOTIFIER=$TESTS/servers/notifier
 ST=$T/stamps
 LOG=$T/log/supervisor.log
@@ -148,4 +149,30 @@ else
 	skip "systemd-notify needs root for --pid"
 fi
 sv_stop; is "$SV_RC" 0 "supervisor exits 0"
+
+# ---- 4. fd exhaustion when the notify socket is to be made ----
+# a (ready at exec) holds the group for 3 s; meanwhile the supervisor's soft
+# fd limit drops to what it uses: n's start (the first of a notify server:
+# the socket is made then) fails, is named, backs off; with the limit back
+# it starts and becomes ready.
+if command -v prlimit >/dev/null; then
+	{
+		echo "<server id=\"a\"><executable>$SRV</executable><arguments><argument>a</argument></arguments>"
+		echo "<startPriority>1</startPriority><startDelay>3</startDelay>$TEST_MARK</server>"
+		server n 2 0 "<restartDelayMax>1</restartDelayMax>"
+	} | registry
+	sv_begin; ok $? "supervisor starts"
+	wait_for 10 is_state a running
+	hard=$(awk '/^Max open files/ { print $5 }' /proc/"$SUP"/limits)
+	i=0; while [ -e /proc/"$SUP"/fd/$i ]; do i=$((i + 1)); done
+	prlimit --pid "$SUP" --nofile="$i":"$hard"
+	wait_for 10 logged "error n cannot start: cannot make the notify socket: \(Too many open files\|No file descriptors\)"
+	ok $? "no fd for the notify socket: n cannot start, and the trace log says why"
+	prlimit --pid "$SUP" --nofile="$hard":"$hard"
+	wait_for 10 is_state n running; ok $? "with fds again n starts and becomes ready"
+	wait_for 5 is_phase running; ok $? "the start sequence ends"
+	sv_stop; is "$SV_RC" 0 "supervisor exits 0"
+else
+	for i in 1 2 3 4 5; do skip "prlimit is needed"; done
+fi
 done_testing

@@ -8,7 +8,7 @@
 # group, and start names it.
 . "$(dirname "$0")/lib.sh"
 [ -x /usr/bin/python3 ] || command -v python3 >/dev/null || skip_all "python3 is needed"
-plan 23
+plan 24
 NOTIFIER=$TESTS/servers/notifier
 ST=$T/stamps
 LOG=$T/log/supervisor.log
@@ -30,7 +30,7 @@ stamp() { awk -v e="$1" -v id="$2" '$1 == e && $2 == id { print $4; exit }' "$ST
 has_stamp() { [ -n "$(stamp "$1" "$2")" ]; }
 # The trace log of the latest supervisor.
 last_run() { awk '/ supervisor [^ ]* started, pid/ { n = NR } { l[NR] = $0 } END { for (i = n; i <= NR; i++) print l[i] }' "$LOG"; }
-waits_logged() { [ "$(grep -c "start sequence waits for is (starting" "$LOG")" -ge "$1" ]; }
+waits_logged() { [ "$(grep -c "start sequence waiting for is (starting" "$LOG")" -ge "$1" ]; }
 
 # ---- 1. is slower than its startDelay: ps waits for READY=1 ----
 registry 1 "--ready-on $T/go --stamp $ST"
@@ -41,6 +41,8 @@ wait_for 10 is_state is starting; ok $? "is is exec'd and starting"
 # Two reports, one per startDelay (1 s): by then ps would long have started
 # under the old fixed delay.
 wait_for 10 waits_logged 2; ok $? "the trace log names is, still starting, each startDelay while the group waits"
+wait_for 5 grep -q "^imageserving: waiting for is (starting, [0-9.]* s)$" "$T/start.out"
+ok $? "ImageServing start shows what it waits for, while it waits"
 is "$(sstate ps)/$(phase)" "waiting/starting" "ps is still waiting, the supervisor still starting"
 ok $(has_stamp start ps; [ $? -ne 0 ]; echo $?) "ps has not been started"
 ok $(alive "$CLI"; echo $?) "ImageServing start has not returned: is is not ready"
@@ -54,7 +56,7 @@ ms() { IFS=:. read -r h m s f <<<"$1"; echo $(( ((10#$h * 60 + 10#$m) * 60 + 10#
 t_ready=$(last_run | grep -m1 ' is ready after ' | cut -c12-23)
 t_ps=$(last_run | grep -m1 ' ps started, pid' | cut -c12-23)
 lag=$(( $(ms "$t_ps") - $(ms "$t_ready") ))
-ok $([ "$lag" -ge 0 ] && [ "$lag" -le 50 ]; echo $?) "in the trace log, ps is started ${lag} ms after is is ready (<= 50)"
+ok $([ "$lag" -ge 0 ] && [ "$lag" -le 100 ]; echo $?) "in the trace log, ps is started ${lag} ms after is is ready (<= 100: a spawn, even under ASan)"
 wait "$CLI"; rc=$?
 is "$rc" 0 "ImageServing start returns 0 once every server is ready"
 like "$(cat "$T/start.out")" "^imageserving: started: is, ps \(supervisor pid [0-9]+\)$" "start says what it started"
@@ -90,8 +92,8 @@ is "$rc" 1 "start exits 1 when servers failed"
 like "$(cat "$T/start.out")" "server bad: (fatal: )?died [23] times in a row" "start names bad and why"
 like "$(cat "$T/start.out")" "server slow: not ready after 1 s \(startTimeout\)" "start names slow and why"
 wait_for 5 has_stamp start ps
-like "$(cat "$T/start.out")" "started: is, ps; not ready: bad \((backoff|fatal)\), slow \(backoff\)" \
-	"start's summary lists them as not ready"
+like "$(cat "$T/start.out")" "started: is, ps; not ready: bad \((backoff|fatal)\), slow \((backoff|starting|stopping)\)" \
+	"start's summary lists them as not ready (in the state read just after: they keep being restarted)"
 # line NUMBER of the first trace line matching a pattern in the last run
 line_of() { last_run | grep -n -m"${2:-1}" -E "$1" | tail -n 1 | cut -d: -f1; }
 lb=$(line_of ' bad exited unexpectedly' 2) ls=$(line_of ' slow failed: not ready after 1 s' 2) lp=$(line_of ' ps started')

@@ -10,7 +10,7 @@
 # WATCHDOG_PID naming another process turns the pings off.
 . "$(dirname "$0")/lib.sh"
 PY=/usr/bin/python3; [ -x "$PY" ] || PY=$(command -v python3) || skip_all "python3 is needed"
-plan 16
+plan 22
 MSGS=$T/msgs
 reg_write <<EOF
 a 1 0 5
@@ -67,13 +67,27 @@ recv_us=$(( $(printf '%s' "$line" | cut -f1) / 1000 ))
 ok $([ -n "$mono" ] && [ $((recv_us - mono)) -ge 0 ] && [ $((recv_us - mono)) -lt 2000000 ]; echo $?) \
 	"with MONOTONIC_USEC= of CLOCK_MONOTONIC ($(( (recv_us - ${mono:-0}) )) µs before it was received)"
 wait_for 5 count_ge "READY=1" 2; ok $? "READY=1 again once the reload is done"
+# A restart in place (a foreground supervisor re-executes itself, same pid):
+# RELOADING=1, then READY=1 from the new image, which got the variables back
+# and still hands none of them to its servers.
+pb=$(spid b)
+"$BIN" restart -c "$REG" >/dev/null 2>&1; ok $? "ImageServing restart: the supervisor restarts in place"
+wait_for 10 count_ge "READY=1" 3; ok $? "READY=1 from the re-executed supervisor"
+like "$(grep "RELOADING=1" "$MSGS" | tail -n 1 | cut -f2)" "STATUS=restarting in place" "announced as RELOADING=1"
+pb2=$(spid b)
+ok $([ "$pb2" != "$pb" ] && [ "$pb2" != 0 ] && is_state b running; echo $?) "b runs again, a new process ($pb -> $pb2)"
+fail_env=
+for v in NOTIFY_SOCKET WATCHDOG_USEC WATCHDOG_PID; do env_has "$pb2" "$v" && fail_env="$fail_env $v"; done
+is "$fail_env" "" "... still without NOTIFY_SOCKET, WATCHDOG_USEC, WATCHDOG_PID"
+wait_for 5 count_ge "^[0-9]*	WATCHDOG=1$" $(( $(count "	WATCHDOG=1$") + 2 )); ok $? "the new image pings too"
 kill -TERM "$SUP"
 wait "$SUP"; rc=$?
 is "$rc" 0 "the supervisor exits 0 on SIGTERM"
 like "$(grep -m1 STOPPING=1 "$MSGS" | cut -f2)" "^STOPPING=1\|STATUS=stopping: SIGTERM$" "STOPPING=1 with the reason"
 order=$(cut -f2 "$MSGS" | grep -oE '^(READY|RELOADING|STOPPING)=1' | tr '\n' ' ')
-is "$order" "READY=1 RELOADING=1 READY=1 STOPPING=1 " "in order: READY, RELOADING, READY, STOPPING"
-kill -KILL "$LPID"; wait "$LPID" 2>/dev/null
+is "$order" "READY=1 RELOADING=1 READY=1 RELOADING=1 READY=1 STOPPING=1 " \
+	"in order: READY, RELOADING, READY (reload), RELOADING, READY (restart in place), STOPPING"
+{ kill -KILL "$LPID"; wait "$LPID"; } 2>/dev/null
 
 # ---- 2. an abstract socket; WATCHDOG_PID of another process: no pings ----
 rm -f "$MSGS" "$MSGS.ready"
@@ -89,4 +103,5 @@ kill -TERM "$SUP"
 wait "$SUP"
 wait_for 5 got "STOPPING=1"; ok $? "STOPPING=1 arrives there too"
 is "$(count WATCHDOG=1)" 0 "no WATCHDOG=1 when WATCHDOG_PID names another process"
+{ kill -KILL "$LPID"; wait "$LPID"; } 2>/dev/null
 done_testing
