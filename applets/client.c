@@ -343,13 +343,14 @@ static int do_reload(const struct ctl *c)
 	struct st_file before;
 	int64_t gen = state_read(c->rundir, &before) == 0 ? before.generation : 0;
 	state_free(&before);
+	ack_block();  /* the daemon answers a reload too (lib/waitack.h) */
 	int e = daemon_signal(c->rundir, pid, SIGHUP, 0);
 	if (e < 0) {
 		warnx_("reload: %s", daemon_signal_error(pid, e, why, sizeof why));
 		return signal_rc(e);
 	}
 	struct st_file st = {0};
-	int w = wait_state(c->rundir, pid, newer, &gen, 10000, &st);
+	int w = wait_state_ack(c->rundir, pid, newer, &gen, 10000, &st);
 	state_free(&st);
 	if (w != 1) {
 		warnx_("reload: the supervisor did not confirm the reload (see its trace log)");

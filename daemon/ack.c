@@ -4,7 +4,7 @@
  * costs a grace period of 8-15 ms) or poll.
  *
  * A client that sent a per-server command (ImageServing restart|stop|start
- * ID) with ACK_SIGNAL blocked is a waiter: after every state-file write the
+ * ID) or a reload (SIGHUP) with ACK_SIGNAL blocked is a waiter: after every state-file write the
  * daemon queues ACK_SIGNAL to it with the new serial as the value, until it
  * exits or its wait could not last longer. Safety, since an RT signal's
  * default action ends a process:

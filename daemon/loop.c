@@ -74,6 +74,8 @@ static void signals_ready(struct source *s, uint32_t events)
 				snprintf(D.stop_why, sizeof D.stop_why, "SIG%s", signal_name(sig));
 			} else if (sig == SIGHUP) {
 				D.work |= W_RELOAD;
+				/* ImageServing reload waits for the new generation: answer it (ack.c) */
+				ack_register((pid_t)si[i].ssi_pid, mono_ns() + 10 * SEC);
 			} else if (sig == SIGUSR1) {
 				D.work |= W_REOPEN;
 			} else if (sig == SIGUSR2) {

@@ -1,12 +1,12 @@
 #!/bin/bash
-# The command round trip (README "Control"): restart|stop|start ID wait for
-# their effect, woken by the daemon's answer (ACK_SIGNAL, queued through a
+# The command round trip (README "Command round trip"): restart|stop|start
+# ID and reload wait for their effect, woken by the daemon's answer (ACK_SIGNAL, queued through a
 # pidfd after each state write) instead of an inotify watch. The answer only
 # goes to a client that blocks the signal; a daemon that does not answer
 # is waited for the old way; many concurrent clients all get their effect,
 # and the daemon keeps no descriptor for a client that has exited.
 . "$(dirname "$0")/lib.sh"
-plan 30
+plan 36
 command -v python3 >/dev/null || skip_all "python3 is needed"
 reg_write <<EOF
 a 1 0 5
@@ -43,6 +43,23 @@ out=$("$BIN" -c "$REG" start b 2>&1); rc=$?
 new=$(spid b)
 is "$rc" 0 "start b exits 0"
 ok $(alive "$new"; echo $?) "on return b runs again (pid $new)"
+
+# reload waits for the new generation the same way
+gen=$(sup_raw generation)
+out=$("$BIN" -c "$REG" reload 2>&1); rc=$?
+is "$rc:$out" "0:imageserving: registry reloaded" "reload exits 0 once the daemon has reloaded"
+ok $([ "$(sup_raw generation)" -gt "$gen" ]; echo $?) "and the state shows the new generation"
+
+# Answered, a client never watches the run directory: no inotify at all.
+if need strace strace && strace -o /dev/null true 2>/dev/null; then
+	for verb in "restart a" "stop b" "start b" "reload"; do
+		strace -f -e trace=inotify_init,inotify_init1 -o "$T/strace.out" "$BIN" -c "$REG" $verb >/dev/null 2>&1
+		rc=$?
+		is "$rc:$(grep -c inotify_init "$T/strace.out")" "0:0" "$verb: exits 0 without an inotify descriptor (answered by the daemon)"
+	done
+else
+	for verb in "restart a" "stop b" "start b" "reload"; do skip "$verb without inotify: strace cannot run here"; done
+fi
 
 # ---- the answer itself --------------------------------------------------
 # A client in Python: sends the command signal with sigqueue (index and

@@ -2,9 +2,11 @@
  * answers, its answer must be registry_rundir_find()'s; it must answer for
  * the plain shapes (that is its point), and must not for what only the
  * loader can settle (variables, entities, CDATA, odd markup). Run on
- * hand-written cases and on every registry of the tree (tests/data, conf). */
+ * hand-written cases, on every registry of the tree (tests/data, conf, the
+ * fuzz corpus) and on a thousand mutants of one that has every construct. */
 #include <dirent.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,8 +112,53 @@ static void declines(void)
 	unsetenv("IMAGESERVING_RUNDIR");
 }
 
-/* Every registry in a directory of the tree. */
-static void tree(const char *dir)
+/* Mutants of a registry with every construct the scan knows: each byte in
+ * turn, then pseudo-random ones (a fixed seed), replaced by a character
+ * that matters to markup. Whenever the scan answers, the loader must agree
+ * (compare() checks). How many it settled is printed. */
+static void mutants(void)
+{
+	static const char base[] =
+		"<?xml version=\"1.0\"?>\n<!-- head -->\n<supervisor>\n <variables><variable name=\"v\">x</variable>"
+		"</variables>\n <config>\n  <log>-</log><!-- c -->\n  <temp>/run/a</temp>\n  <temp> rel/b </temp>\n"
+		" </config>\n" SRV "\n</supervisor>\n";
+	static const char repl[] = "<>/!-?&\"' \n=x[]S:";
+	char buf[sizeof base];
+	unsigned long seed = 12345;
+	int settled = 0, n = 0;
+	for (size_t round = 0; round < 3; round++)
+		for (size_t i = 0; i + 1 < sizeof base; i++) {
+			memcpy(buf, base, sizeof base);
+			seed = seed * 6364136223846793005ul + 1442695040888963407ul;
+			size_t at = round == 0 ? i : (size_t)(seed >> 33) % (sizeof base - 1);
+			buf[at] = repl[(seed >> 17) % (sizeof repl - 1)];
+			if (round == 2) {  /* two bytes at once */
+				seed = seed * 6364136223846793005ul + 1442695040888963407ul;
+				buf[(seed >> 33) % (sizeof base - 1)] = repl[(seed >> 13) % (sizeof repl - 1)];
+			}
+			FILE *f = fopen(file, "w");
+			if (!f || fputs(buf, f) == EOF || fclose(f) != 0) {
+				printf("Bail out! cannot write %s\n", file);
+				exit(1);
+			}
+			char *sc = rundir_scan(file);
+			struct diag d = {0};
+			char *full = registry_rundir_find(file, &d);
+			diag_free(&d);
+			n++;
+			if (sc) {
+				settled++;
+				if (!full || strcmp(sc, full) != 0)
+					ok(false, "mutant %d (byte %zu): scan %s, loader %s", n, at, sc, full ? full : "(none)");
+			}
+			free(sc);
+			free(full);
+		}
+	ok(settled > 0 && failures == 0, "%d mutants: the scan settled %d, each as the loader", n, settled);
+}
+
+/* Every registry in a directory of the tree (only *.xml unless all). */
+static void tree(const char *dir, bool all)
 {
 	DIR *d = opendir(dir);
 	if (!d)
@@ -119,7 +166,7 @@ static void tree(const char *dir)
 	struct dirent *e;
 	while ((e = readdir(d))) {
 		size_t n = strlen(e->d_name);
-		if (n < 4 || strcmp(e->d_name + n - 4, ".xml") != 0)
+		if (e->d_name[0] == '.' || (!all && (n < 4 || strcmp(e->d_name + n - 4, ".xml") != 0)))
 			continue;
 		char p[PATH_MAX + 512], abs[PATH_MAX];
 		snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
@@ -157,12 +204,13 @@ int main(int argc, char **argv)
 			memcpy(slash, "/../../..", 10);  /* build/FLAVOR/tests/PROG */
 	}
 	static const char *const dirs[] = {"tests/data/good", "tests/data/bad", "conf", "conf/examples",
-					   "conf/container"};
+					   "conf/container", "tests/fuzz/corpus", "tests/fuzz/crashers"};
 	for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
 		char p[PATH_MAX + 64];
 		snprintf(p, sizeof p, "%s/%s", root, dirs[i]);
-		tree(p);
+		tree(p, strncmp(dirs[i], "tests/fuzz", 10) == 0);
 	}
+	mutants();
 	printf("# the scan settled %d of the tree's %d registries; the loader the rest\n", answered, seen);
 	ok(seen > 0, "the tree's registries were found (%d)", seen);
 	printf("1..%d\n", tests);
