@@ -25,7 +25,8 @@ me=$(id -un); home=$(getent passwd "$me" | cut -d: -f6)
 has() { grep -qxF -- "$2" "$1"; }
 envof() { tr '\0' '\n' <"/proc/$1/environ" | sort; }
 names() { envof "$1" | sed 's/=.*//' | tr '\n' ' '; }
-started() { [ "$(spid e)" != 0 ] && [ "$(spid plain)" != 0 ]; }
+up() { local p; p=$(spid "$1"); [ -n "$p" ] && [ "$p" != 0 ]; }
+started() { up e && up plain; }
 stop_sup() { "$BIN" -c "$REG" stop >/dev/null 2>&1; }
 
 # ---- from a shell full of junk ----
