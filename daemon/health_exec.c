@@ -21,6 +21,12 @@
 #include "lib/spawn.h"
 #include "lib/vec.h"
 
+/* A shortage of the supervisor's own (fds, processes, memory). */
+static bool our_want(int e)
+{
+	return e == EMFILE || e == ENFILE || e == EAGAIN || e == ENOMEM;
+}
+
 int exec_probe_start(struct probe *p, char *why, size_t n)
 {
 	const struct server *s = p->v->cfg;
@@ -50,17 +56,23 @@ int exec_probe_start(struct probe *p, char *why, size_t n)
 		return -1;
 	}
 	int log = -1;
-	if (strcmp(s->stdout_path, "-") != 0 && (log = open_logfile(s->stdout_path)) < 0)
+	if (strcmp(s->stdout_path, "-") != 0 && (log = open_logfile(s->stdout_path)) < 0) {
+		if (our_want(errno)) {
+			snprintf(why, n, "cannot open %s: %s", s->stdout_path, strerror(errno));
+			return -2;
+		}
 		trace(TRACE_WARNING, s->id, "health probe: cannot open %s: %s; its output is lost", s->stdout_path,
 		      strerror(errno));
+	}
 	sp.out_fd = sp.err_fd = log;  /* -1: the supervisor's own */
 	pid_t pid = spawn(&sp, err, sizeof err);
 	if (log >= 0)
 		close(log);
 	if (pid < 0) {
+		int e = errno;
 		snprintf(why, n, "%s", err);
-		/* no fork, no pipe: our want, not the server's failure */
-		return strncmp(err, "fork:", 5) == 0 || strncmp(err, "pipe:", 5) == 0 ? -2 : -1;
+		/* no process, no fd, no memory: our want, not the server's failure */
+		return our_want(e) || strncmp(err, "fork:", 5) == 0 ? -2 : -1;
 	}
 	p->pid = pid;
 	return 0;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "procmem.h"
 
@@ -257,6 +258,26 @@ static void put_clean(struct buf *b, const char *s)
 	}
 }
 
+/* "ID: health: SUMMARY (since HH:MM:SSZ; readiness R)": the check's last
+ * result, when it began, and how the server becomes ready. */
+static void health_line(struct buf *b, const struct st_server *s)
+{
+	if (!s->health[0])
+		return;
+	put_clean(b, s->id);
+	buf_puts(b, ": health: ");
+	put_clean(b, s->health);
+	if (s->health_since_s > 0) {
+		time_t t = (time_t)s->health_since_s;
+		struct tm tm;
+		gmtime_r(&t, &tm);
+		buf_printf(b, " (since %02d:%02d:%02dZ; readiness ", tm.tm_hour, tm.tm_min, tm.tm_sec);
+		put_clean(b, s->readiness);
+		buf_puts(b, ")");
+	}
+	buf_puts(b, "\n");
+}
+
 /* "ID: label: text" under the table, when there is text. */
 static void detail_line(struct buf *b, const char *id, const char *label, const char *text)
 {
@@ -305,7 +326,7 @@ void report_text(struct buf *b, const struct report *r)
 	}
 	for (size_t i = 0; i < r->n; i++) {
 		const struct st_server *s = r->rows[i].s;
-		detail_line(b, s->id, "health", s->health);
+		health_line(b, s);
 		detail_line(b, s->id, "status", s->notify_status);  /* what a notify server said of itself */
 		detail_line(b, s->id, "last error", s->last_error);
 	}

@@ -331,6 +331,7 @@ pid_t spawn(const struct spawn_spec *sp, char *why, size_t n)
 	struct failure f = {report->f.stage, report->f.err};
 	if (pid < 0 && !f.stage) {
 		snprintf(why, n, "fork: %s", strerror(e));  /* the word operators know */
+		errno = e;
 		return -1;
 	}
 	if (!f.stage)
@@ -347,5 +348,6 @@ pid_t spawn(const struct spawn_spec *sp, char *why, size_t n)
 		snprintf(why, n, "chdir %s: %s", sp->dir, strerror(f.err));
 	else
 		snprintf(why, n, "%s: %s", what, strerror(f.err));
+	errno = f.err;
 	return -1;
 }

@@ -28,7 +28,7 @@ struct spawn_spec {
  * is /dev/null, or an empty pipe where there is no /dev/null. The child
  * inherits fds 0-2 only (out_fd/err_fd -1: the caller's). Not thread-safe;
  * allocates nothing. */
-pid_t spawn(const struct spawn_spec *sp, char *why, size_t n);
+pid_t spawn(const struct spawn_spec *sp, char *why, size_t n);  /* -1: why set, errno the cause */
 
 /* A read-only fd that gives end of file: /dev/null, or (in a root without
  * one) the read end of a pipe whose write end is closed. Opened once, kept,

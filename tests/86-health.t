@@ -9,7 +9,7 @@
 # check the loop sleeps without a timeout. Real servers on loopback
 # (tests/servers/hstub), real processes, deadlines.
 . "$(dirname "$0")/lib.sh"
-plan 54
+plan 57
 HS=$TESTS/servers/hstub
 # A free loopback port (the kernel's choice, released at once).
 freeport() { perl -MSocket -e 'socket(S, PF_INET, SOCK_STREAM, 0) or die; bind(S, sockaddr_in(0, INADDR_LOOPBACK)) or die;
@@ -88,7 +88,8 @@ now_s=$(date +%s)
 is "$(sjq tcp '.health | "\(.status) \(.failures) \(.last_error) \(.since > 0 and .since <= '"$now_s"')"')" \
 	"passing 0 null true" "--json health object: status passing, no failure, no error, since when"
 is "$(sjq tcp .readiness) $(sjq plain .readiness)" "health exec" "--json readiness: health with a check, exec without"
-like "$("$BIN" status -c "$REG")" "web: health: ok" "status shows the health summary on a detail line"
+like "$("$BIN" status -c "$REG")" "web: health: ok \(since [0-9]{2}:[0-9]{2}:[0-9]{2}Z; readiness health\)" \
+	"status shows the health summary on a detail line, since when, and the readiness source"
 
 # ---- http 503: restarted like a crash, within the bound ----
 pw=$(spid web)
