@@ -12,6 +12,7 @@
 #include "daemon.h"
 #include "lib/httpd.h"
 #include "lib/proc.h"
+#include "lib/procmem.h"
 #include "lib/util.h"
 
 static void family(struct buf *b, const char *name, const char *type, const char *help)
@@ -124,10 +125,10 @@ static void supervisor(struct buf *b)
 			   (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
 				   (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
 	}
-	struct proc_stat ps;
-	if (proc_stat(getpid(), &ps) == 0) {
+	uint64_t rss = pm_rss(getpid());  /* exact (statm), as status reads it */
+	if (rss) {
 		family(b, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
-		buf_printf(b, "process_resident_memory_bytes %llu\n", (unsigned long long)ps.rss_bytes);
+		buf_printf(b, "process_resident_memory_bytes %llu\n", (unsigned long long)rss);
 	}
 	int fds = proc_open_fds(getpid());
 	if (fds >= 0) {

@@ -9,6 +9,7 @@
 #include "daemon.h"
 #include "lib/log.h"
 #include "lib/proc.h"
+#include "lib/procmem.h"
 #include "lib/runfile.h"
 #include "lib/util.h"
 
@@ -116,13 +117,17 @@ void servers_rss(uint64_t *out)
 {
 	pid_t *pids = xcalloc(D.nsvc + 1, sizeof *pids);
 	const char **ids = xcalloc(D.nsvc + 1, sizeof *ids);
+	int *threads = xcalloc(D.nsvc + 1, sizeof *threads);  /* 0: not known, every thread's children */
 	for (size_t i = 0; i < D.nsvc; i++) {
 		pids[i] = D.svcs[i]->pid;
 		ids[i] = D.svcs[i]->id;
 	}
-	proc_servers_rss(pids, ids, D.nsvc, getpid(), out);
+	/* The same reader as status: exact memory (statm), so that the stats
+	 * lines, /metrics and /status agree with it. */
+	pm_servers_rss(pids, threads, ids, D.nsvc, getpid(), 0, out);
 	free(pids);
 	free(ids);
+	free(threads);
 }
 
 void stats_lines(void)

@@ -149,45 +149,6 @@ int proc_children(pid_t pid, pid_t *out, int max)
 	return n;
 }
 
-/* Walk pid's descendants breadth-first; a small stack array serves the
- * usual few processes without any allocation. */
-uint64_t proc_descendants_rss(pid_t pid)
-{
-	enum { SMALL = 256, MAX = 65536 };
-	pid_t small[SMALL], *todo = small;
-	int cap = SMALL, n = proc_children(pid, todo, cap);
-	if (n < 0)
-		return 0;
-	uint64_t sum = 0;
-	for (int i = 0; i < n; i++) {
-		struct proc_stat ps;
-		if (proc_stat(todo[i], &ps) == 0)
-			sum += ps.rss_bytes;
-		if (n + 64 > cap && cap < MAX) {
-			int ncap = cap * 4;
-			pid_t *big = xmalloc((size_t)ncap * sizeof *big);
-			memcpy(big, todo, (size_t)n * sizeof *big);
-			if (todo != small)
-				free(todo);
-			todo = big;
-			cap = ncap;
-		}
-		int k = proc_children(todo[i], todo + n, cap - n);
-		if (k > 0)
-			n += k;
-	}
-	if (todo != small)
-		free(todo);
-	return sum;
-}
-
-uint64_t proc_tree_rss(pid_t pid)
-{
-	struct proc_stat ps;
-	uint64_t own = proc_stat(pid, &ps) == 0 ? ps.rss_bytes : 0;
-	return own + proc_descendants_rss(pid);
-}
-
 unsigned long long proc_pidns(pid_t pid)
 {
 	char path[64];
@@ -220,36 +181,6 @@ bool proc_marked(pid_t pid, const char *id)
 {
 	char v[256];
 	return proc_env(pid, "IMAGESERVING_SERVER", v, sizeof v) && strcmp(v, id) == 0;
-}
-
-void proc_servers_rss(const pid_t *pids, const char *const *ids, size_t n, pid_t sup, uint64_t *rss)
-{
-	for (size_t i = 0; i < n; i++)
-		rss[i] = pids[i] > 0 ? proc_tree_rss(pids[i]) : 0;
-	static pid_t kids[65536];
-	int k = sup > 0 ? proc_children(sup, kids, 65536) : 0;
-	/* The supervisor's other children: members of a server's group
-	 * reparented to it, or orphans carrying a server's marker. Few, usually:
-	 * the marker is read only for them. */
-	for (int c = 0; c < k; c++) {
-		bool main_pid = false;
-		for (size_t i = 0; i < n && !main_pid; i++)
-			main_pid = pids[i] == kids[c];
-		struct proc_stat ps;
-		if (main_pid || proc_stat(kids[c], &ps) != 0 || ps.state == 'Z')
-			continue;
-		size_t owner = n;
-		for (size_t i = 0; i < n && owner == n; i++)
-			if (pids[i] > 0 && ps.pgrp == pids[i])
-				owner = i;
-		char id[128];
-		if (owner == n && proc_env(kids[c], "IMAGESERVING_SERVER", id, sizeof id))
-			for (size_t i = 0; i < n && owner == n; i++)
-				if (strcmp(ids[i], id) == 0)
-					owner = i;
-		if (owner < n && pids[owner] > 0)
-			rss[owner] += ps.rss_bytes + proc_descendants_rss(kids[c]);
-	}
 }
 
 int proc_open_fds(pid_t pid)

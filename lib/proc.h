@@ -24,10 +24,6 @@ int proc_stat_parse(const char *text, char *state, long long *f, int n);
 /* Children of pid (every thread's), up to max. Returns how many, -1 on error. */
 int proc_children(pid_t pid, pid_t *out, int max);
 
-/* Resident memory of pid and all its descendants, in bytes. */
-uint64_t proc_tree_rss(pid_t pid);
-/* The same without pid itself (whose stat the caller has read already). */
-uint64_t proc_descendants_rss(pid_t pid);
 
 /* Whether pid's environment holds IMAGESERVING_SERVER=id (every server's
  * does, and its descendants usually inherit it). */
@@ -37,12 +33,6 @@ bool proc_marked(pid_t pid, const char *id);
  * none or its environment is unreadable (another user's process). */
 bool proc_env(pid_t pid, const char *name, char *out, size_t n);
 
-/* Resident memory of each server's whole tree, rss[i] for the main process
- * pids[i] (0: none) of server ids[i]: the process and its descendants, and
- * the children of their supervisor sup that belong to it (a member of its
- * process group reparented to the supervisor, an orphan with its marker)
- * with their descendants. One pass over the supervisor's children. */
-void proc_servers_rss(const pid_t *pids, const char *const *ids, size_t n, pid_t sup, uint64_t *rss);
 
 /* How many fds pid has open (for ourselves: not counting the one that
  * reads the list). -1 if unknown. */

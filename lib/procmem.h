@@ -23,8 +23,13 @@ uint64_t pm_rss(pid_t pid);
  * thread count, from pm_stat). */
 uint64_t pm_descendants_rss(pid_t pid, int threads);
 
-/* proc_servers_rss() (lib/proc.h) with exact memory and each main pid's
- * thread count known (threads[i]; the supervisor's: sup_threads). */
+/* Resident memory of each server's whole tree, rss[i] for the main process
+ * pids[i] (0: none) of server ids[i]: the process and its descendants, and
+ * the children of their supervisor sup that belong to it (a member of its
+ * process group reparented to the supervisor, an orphan with its marker)
+ * with their descendants. One pass over the supervisor's children.
+ * Memory is exact (statm); threads[i] is pids[i]'s thread count (the
+ * supervisor's: sup_threads), 0 if not known. */
 void pm_servers_rss(const pid_t *pids, const int *threads, const char *const *ids, size_t n, pid_t sup,
 		    int sup_threads, uint64_t *rss);
 
