@@ -25,7 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "daemon.h"
@@ -33,12 +32,6 @@
 #include "lib/proto.h"
 #include "lib/util.h"
 
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
-#ifndef SYS_pidfd_send_signal
-#define SYS_pidfd_send_signal 424
-#endif
 
 enum { ACK_MAX = 32 };
 
@@ -105,7 +98,7 @@ void ack_register(pid_t pid, int64_t until)
 	}
 	if (!w || pid <= 0)
 		return;
-	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	int fd = pidfd_open_pid(pid);
 	if (fd < 0)
 		return;
 	/* The pidfd pins the process; /proc/PID is that process as long as the
@@ -140,14 +133,7 @@ void ack_notify(int64_t serial)
 			waiter_drop(w);
 			continue;
 		}
-		siginfo_t si;
-		memset(&si, 0, sizeof si);
-		si.si_signo = ACK_SIGNAL;
-		si.si_code = SI_QUEUE;
-		si.si_pid = getpid();
-		si.si_uid = getuid();
-		si.si_value.sival_int = (int)(serial & 0x7fffffff);
-		if (syscall(SYS_pidfd_send_signal, w->pidfd, ACK_SIGNAL, &si, 0) != 0)
+		if (pidfd_send(w->pidfd, ACK_SIGNAL, true, (int)(serial & 0x7fffffff)) != 0)
 			waiter_drop(w);  /* gone, or its queue is full: it falls back */
 	}
 }

@@ -8,19 +8,12 @@
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "proc.h"
 #include "util.h"
 
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
-#ifndef SYS_pidfd_send_signal
-#define SYS_pidfd_send_signal 424
-#endif
 
 const char *daemon_signal_error(pid_t pid, int e, char *buf, size_t n)
 {
@@ -71,14 +64,9 @@ pid_t daemon_find(const char *rundir, char *why, size_t n)
 	return p;
 }
 
-static int pidfd_open_(pid_t pid)
-{
-	return (int)syscall(SYS_pidfd_open, pid, 0);
-}
-
 int daemon_signal(const char *rundir, pid_t pid, int sig, int value)
 {
-	int fd = pidfd_open_(pid);
+	int fd = pidfd_open_pid(pid);
 	if (fd < 0 && errno != ENOSYS)
 		return -errno;
 	/* The pidfd pins this very process; check it still holds the lock. */
@@ -89,14 +77,7 @@ int daemon_signal(const char *rundir, pid_t pid, int sig, int value)
 	}
 	int r;
 	if (fd >= 0) {
-		siginfo_t si;
-		memset(&si, 0, sizeof si);
-		si.si_signo = sig;
-		si.si_code = value ? SI_QUEUE : SI_USER;
-		si.si_pid = getpid();
-		si.si_uid = getuid();
-		si.si_value.sival_int = value;
-		r = (int)syscall(SYS_pidfd_send_signal, fd, sig, value ? &si : NULL, 0);
+		r = pidfd_send(fd, sig, value != 0, value);
 		int e = errno;
 		close(fd);
 		errno = e;
@@ -112,7 +93,7 @@ int daemon_signal(const char *rundir, pid_t pid, int sig, int value)
 bool wait_exit(pid_t pid, int64_t timeout_ms)
 {
 	int64_t end = mono_ns() + timeout_ms * 1000000;
-	int fd = pidfd_open_(pid);
+	int fd = pidfd_open_pid(pid);
 	if (fd >= 0) {
 		for (;;) {
 			int64_t left = (end - mono_ns()) / 1000000;
@@ -147,7 +128,7 @@ int wait_state(const char *rundir, pid_t daemon, bool (*pred)(const struct st_fi
 		close(in);
 		in = -1;
 	}
-	int dfd = pidfd_open_(daemon);
+	int dfd = pidfd_open_pid(daemon);
 	int rc = 0;
 	memset(st, 0, sizeof *st);
 	for (;;) {

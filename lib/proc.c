@@ -12,7 +12,7 @@
 
 #include "util.h"
 
-static long page_size(void)
+long proc_page_size(void)
 {
 	static long ps;
 	if (!ps)
@@ -76,7 +76,7 @@ int proc_stat(pid_t pid, struct proc_stat *ps)
 	ps->pgrp = pgrp;
 	ps->session = session;
 	ps->starttime = start;
-	ps->rss_bytes = rss > 0 ? (uint64_t)rss * (uint64_t)page_size() : 0;
+	ps->rss_bytes = rss > 0 ? (uint64_t)rss * (uint64_t)proc_page_size() : 0;
 	return 0;
 }
 

@@ -13,6 +13,7 @@ struct proc_stat {
 	uint64_t rss_bytes;
 };
 
+long proc_page_size(void);  /* bytes of a memory page (statm counts them) */
 int proc_stat(pid_t pid, struct proc_stat *ps);  /* 0 or -1 */
 
 /* The fields of a /proc/PID/stat text after the command name: *state, then

@@ -18,14 +18,6 @@
 
 #include "proc.h"
 
-static long page_size(void)
-{
-	static long ps;
-	if (!ps)
-		ps = sysconf(_SC_PAGESIZE) > 0 ? sysconf(_SC_PAGESIZE) : 4096;
-	return ps;
-}
-
 /* One read of /proc/PID/NAME into buf (NUL-terminated): its length or -1. */
 static ssize_t read_once(pid_t pid, const char *name, char *buf, size_t n)
 {
@@ -74,7 +66,7 @@ uint64_t pm_rss(pid_t pid)
 	uint64_t resident = 0;
 	for (p++; *p >= '0' && *p <= '9'; p++)
 		resident = resident * 10 + (uint64_t)(*p - '0');
-	return resident * (uint64_t)page_size();
+	return resident * (uint64_t)proc_page_size();
 }
 
 /* Without children files (a kernel without CONFIG_PROC_CHILDREN), every

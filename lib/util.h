@@ -95,4 +95,10 @@ char *path_dirname(const char *path);
 char *path_join(const char *dir, const char *name);  /* name if absolute; "." and ".." folded */
 const char *path_base(const char *path);
 
+/* pidfd_open(2) (-1 with errno; ENOSYS before Linux 5.3), and a signal
+ * through a pidfd: with queue, SI_QUEUE carrying value (sigqueue's), else
+ * as kill(2) sends it. 0, or -1 with errno. */
+int pidfd_open_pid(pid_t pid);
+int pidfd_send(int fd, int sig, bool queue, int value);
+
 #endif

@@ -9,7 +9,6 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/signalfd.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "control.h"
@@ -17,9 +16,6 @@
 #include "runfile.h"
 #include "util.h"
 
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
 
 /* The first answer comes as soon as the daemon has handled the command; a
  * daemon silent for this long does not answer at all. */
@@ -61,7 +57,7 @@ int wait_state_ack(const char *rundir, pid_t daemon, bool (*pred)(const struct s
 	int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (sfd < 0)
 		return wait_state(rundir, daemon, pred, arg, timeout_ms, st);
-	int dfd = (int)syscall(SYS_pidfd_open, daemon, 0);
+	int dfd = pidfd_open_pid(daemon);
 	bool answered = false;
 	int rc;
 	memset(st, 0, sizeof *st);
