@@ -46,8 +46,10 @@ else
   # noseparate-code: text and read-only data share one segment, as before
   # binutils 2.31, instead of being padded apart to page boundaries: 8 KiB
   # less file and fewer pages mapped (SPEC §9: ≤ 256 KiB, PSS).
-  XLDFLAGS := -static -s -Wl,--gc-sections -Wl,-z,noseparate-code
+  # mk/hot.ld: the running supervisor's code in one place (daemon/trim.c).
+  XLDFLAGS := -static -s -Wl,--gc-sections -Wl,-z,noseparate-code -Wl,-T,mk/hot.ld
   OUT      := imageserving
+  LAYOUT   := mk/hot.ld
   FLAVOR   := rel
 endif
 OBJDIR    := $(BUILD)/$(FLAVOR)
@@ -127,7 +129,7 @@ $(OBJDIR)/%.o: %.c $(DEPLIBS)
 	@echo "  CC      $<"
 	@$(XCC) $(STD) $(WARN) $(DEPFLAGS) $(XCFLAGS) -I. -Ilib $(DEPINC) -c $< -o $@
 
-$(OUT): $(OBJS) $(DEPLIBS)
+$(OUT): $(OBJS) $(DEPLIBS) $(LAYOUT)
 	@mkdir -p $(dir $@)
 	$(XCC) $(XLDFLAGS) -o $@ $(OBJS) $(DEPLIBS)
 

@@ -258,7 +258,9 @@ mk_registry() {
 		echo "<tcpport>$(cat "$dir/port")</tcpport></config><servers>"
 		for spec in "$@"; do
 			name=${spec%%:*}
+			# servers get a clean environment: the stamp file must be passed on
 			echo "<server id=\"$name\"><executable>$BSVC</executable><workingDirectory>$dir/sv/$name</workingDirectory>"
+			echo "<passEnvironment><variable name=\"BSVC_STAMPS\"/></passEnvironment>"
 			case $spec in *:ignore) echo "<stopTimeout>2</stopTimeout>" ;; esac
 			echo "</server>"
 		done
@@ -479,7 +481,8 @@ small_one() {
 	local sys=$1 rep=$2 dir=$SCR/$1-small-$2 r i v lines
 	mk_inst "$sys" "$dir" s1 s2 s3
 	start_inst "$sys" "$dir"
-	read -r v _ < <(wait_up "$dir" 3 15000) || { say "$sys: services did not start"; stop_inst "$dir"; return; }
+	read -r v _ < <(wait_up "$dir" 3 15000)
+	if [ "${v:--1}" -lt 0 ]; then say "$sys: services did not start"; stop_inst "$dir"; return; fi
 	record start3_ms "$sys" "$rep" "$(ms "$v")"
 	# Memory once the tree is settled.
 	nap 0.3

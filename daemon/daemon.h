@@ -166,6 +166,7 @@ struct daemon {
 	int exit_code;
 	unsigned long generation, serial;
 	bool dirty;
+	bool trim;                 /* start-up work done: mem_trim() at the end of the turn */
 	int64_t state_retry_at, stats_at;
 	int epfd, sigfd, lock_fd, ready_fd;
 	int64_t start_boot, start_real;
@@ -202,6 +203,9 @@ struct regref *regref_new(struct registry *r);
 void regref_hold(struct regref *g);
 void regref_drop(struct regref *g);
 void reload(void);
+
+/* trim.c: drop the code pages start-up used (after the start, after a reload) */
+void mem_trim(void);  /* at the end of a turn, when D.trim is set */
 void svcs_remove(struct svc *v);
 
 /* ---- commands.c ---- */

@@ -49,6 +49,7 @@ static unsigned unsettled(struct buf *b, int64_t now)
 static void sequence_done(void)
 {
 	D.phase = PHASE_RUNNING;
+	D.trim = true;
 	D.next_group_at = 0;
 	struct buf b = {0};
 	unsigned up = 0, failed = 0;

@@ -229,6 +229,10 @@ static bool tail(void)
 	if (D.dirty)
 		sdnotify_status();
 	publish(w);
+	if (D.trim && !D.work) {
+		D.trim = false;
+		mem_trim();  /* last: nothing of start-up runs after it */
+	}
 	return !(stopping_all() && all_down());
 }
 

@@ -167,6 +167,7 @@ void reload(void)
 			if (D.svcs[i]->state == S_WAITING)
 				svc_event(D.svcs[i], E_GO, WHY_FIRST, now);
 	mark();
+	D.trim = true;
 	trace(TRACE_INFO, NULL, "reloaded %s: %u added, %u changed, %u removed, %u unchanged", D.reg_path, added, changed,
 	      removed, same);
 }
