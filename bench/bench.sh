@@ -519,6 +519,11 @@ small_one() {
 	read -r v r < <("$BT" restart "$dir/stamps" s2 10000 $(restart_cmd "$sys" "$dir" s2))
 	record cmdrestart_ms "$sys" "$rep" "$(ms "$v")"
 	record cmdrestart_ret_ms "$sys" "$rep" "$(ms "$r")"
+	# Memory again, after five crash restarts, a commanded restart and ten
+	# status queries (and, for imageserving, the endpoint's scrapes).
+	nap 0.3
+	read -r rss pss np < <("$BT" mem $(tree_pids "$dir"))
+	record pss3_after_kb "$sys" "$rep" "$pss"
 	# Prompt stop of all three, once every one has been up for a while
 	# (daemontools' supervise ignores commands for a second after a start).
 	settle "$dir" 1.3
@@ -701,9 +706,12 @@ big_one() {
 # exec of /bin/sh appending a line to a file — for PROBE_S seconds. The
 # supervisor's own CPU time (its /proc stat: not the probes', not the
 # target's) over the window, divided by the probes counted.
+# health_one KIND REP [N]: with N (not PROBE_N) servers, the rows are the
+# supervisor's memory and CPU share with every server checked (item: memory
+# at 1,000 servers with health checks on), not the per-probe cost.
 health_one() {
-	local kind=$1 rep=$2 dir=$SCR/imageserving-health-$1-$2 names i port check c0 c1 h0 h1 r
-	names=$(for i in $(seq 1 "$PROBE_N"); do printf 'h%04d ' "$i"; done)
+	local kind=$1 rep=$2 n=${3:-$PROBE_N} dir=$SCR/imageserving-health-$1-$2-${3:-$PROBE_N} names i port check c0 c1 h0 h1 r
+	names=$(for i in $(seq 1 "$n"); do printf 'h%04d ' "$i"; done)
 	mk_inst imageserving "$dir" $names
 	port=$(free_port)
 	case $kind in
@@ -724,15 +732,19 @@ health_one() {
 		done
 	fi
 	start_inst imageserving "$dir"
-	wait_up "$dir" "$PROBE_N" 30000 >/dev/null || say "health $kind: $PROBE_N services did not start"
+	wait_up "$dir" "$n" 60000 >/dev/null || say "health $kind: $n services did not start"
 	nap 2  # every server probed once already: the steady state
 	h0=$(cat "$dir/mode.hits" 2>/dev/null | wc -l)
 	read -r c0 _ < <("$BT" snap "$ROOTPID")
 	nap "$PROBE_S"
 	read -r c1 _ < <("$BT" snap "$ROOTPID")
 	h1=$(cat "$dir/mode.hits" 2>/dev/null | wc -l)
-	record probe_${kind}_count imageserving "$rep" $(( h1 - h0 ))
-	if [ $(( h1 - h0 )) -gt 0 ]; then
+	if [ "$n" != "$PROBE_N" ]; then
+		read -r rss pss np < <("$BT" mem $(tree_pids "$dir"))
+		record "pss${n}_${kind}check_kb" imageserving "$rep" "$pss"
+		record "cpu${n}_${kind}check_pct" imageserving "$rep" "$(awk -v c=$(( c1 - c0 )) -v s="$PROBE_S" 'BEGIN { printf "%.2f", c / 1e7 / s }')"
+		record "probes${n}_${kind}check" imageserving "$rep" $(( h1 - h0 ))
+	elif record probe_${kind}_count imageserving "$rep" $(( h1 - h0 )) && [ $(( h1 - h0 )) -gt 0 ]; then
 		record probe_${kind}_cpu_us imageserving "$rep" "$(awk -v c=$(( c1 - c0 )) -v n=$(( h1 - h0 )) 'BEGIN { printf "%.1f", c / 1000 / n }')"
 	else
 		say "health $kind: no probe counted"
@@ -847,6 +859,8 @@ for phase in $PHASES; do
 					say "rep $rep/$REPS_SLOW: imageserving: $PROBE_N servers with a $kind check every second, ${PROBE_S} s"
 					health_one "$kind" "$rep"
 				done
+				say "rep $rep/$REPS_SLOW: imageserving: $BIG servers with a tcp check every second, ${PROBE_S} s"
+				health_one tcp "$rep" "$BIG"
 			done ;;
 		esac ;;
 	*) die "unknown phase $phase" ;;
