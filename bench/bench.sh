@@ -650,6 +650,23 @@ idle_one() {
 	done
 }
 
+# The floor of the BIG rows, once per repetition of the big phase: BIG
+# vfork + execs of the service (a `crash` file in each directory: it stamps
+# and exits) from one process (W = 1), then from two at once (W = 2).
+massfloor_one() {
+	local rep=$1 dir=$SCR/massfloor-$1 i w v
+	for i in $(seq 1 "$BIG"); do
+		mkdir -p "$dir/$(printf 'f%04d' "$i")"
+		: >"$dir/$(printf 'f%04d' "$i")/crash"
+	done
+	: >"$dir/stamps"
+	for w in 1 2; do
+		read -r v < <(BSVC_STAMPS=$dir/stamps "$BT" massfloor "$dir/stamps" "$dir" "$BIG" "$w" "$BSVC")
+		[ "${v:--1}" -ge 0 ] && record "floor_mass${w}_ms" floor "$rep" "$(ms "$v")" || say "floor: mass spawn W=$w timed out"
+	done
+	rm -rf "$dir"
+}
+
 # Memory at MID services; start, memory, mass kill at BIG services.
 big_one() {
 	local sys=$1 rep=$2 dir=$SCR/$1-mid-$2 v n tot span rss pss np i names
@@ -843,6 +860,8 @@ for phase in $PHASES; do
 		for rep in $(seq 1 "$REPS_SLOW"); do say "rep $rep/$REPS_SLOW: all systems: ${IDLE} s idle / crash-forever window"; idle_one "$rep"; done ;;
 	big)
 		for rep in $(seq 1 "$REPS_BIG"); do
+			say "rep $rep/$REPS_BIG: floors: $BIG vfork+execs from one process, then from two"
+			massfloor_one "$rep"
 			for sys in $SYSTEMS; do
 				# supervisord needs half a minute per round at 1,000
 				# programs: it is measured in the first round only.

@@ -15,6 +15,8 @@
  *   btool crash FILE NAME COUNT MS          SIGKILL NAME COUNT times in a row, each
  *                                           time as soon as it is back: a line
  *                                           "NS" per restart ("timeout" if none)
+ *   btool massfloor STAMPS ROOT N W EXE     N vfork+execs from W processes: time
+ *                                           until all stamped (the mass floor)
  *   btool masskill FILE MS                  SIGKILL every service at once:
  *                                           "LAST_BACK_NS BACK TOTAL KILL_SPAN_NS"
  *   btool stop FILE MS CMD... [; CMD...]    run CMD, wait until every service
@@ -645,6 +647,52 @@ static int cmd_floor(int argc, char **argv)
 	}
 }
 
+/* The floor of a mass recovery: N processes of EXE started by vfork + exec
+ * from W processes at once (W = 1: one after another, as one supervisor
+ * process does; W = 2: both CPUs), each in ROOT/fNNNN (which holds a
+ * `crash` file: the service stamps and exits). Prints the time from the
+ * start until all N have stamped, in ns (-1: not within 30 s). */
+static int cmd_massfloor(int argc, char **argv)
+{
+	if (argc != 5)
+		die("%s", "usage: massfloor STAMPS ROOT N W EXE");
+	int n = atoi(argv[2]), w = atoi(argv[3]);
+	stamps_open(argv[0]);
+	stamps_since(INT64_MAX);
+	stamps_read();
+	int64_t t0 = now_ns();
+	stamps_since(t0);
+	pid_t *ws = calloc((size_t)w, sizeof *ws);
+	for (int k = 0; k < w; k++) {
+		ws[k] = fork();
+		if (ws[k] < 0)
+			die("%s", "fork");
+		if (ws[k] > 0)
+			continue;
+		char dir[4096];
+		char *av[] = {argv[4], NULL};
+		for (int i = k; i < n; i += w) {
+			snprintf(dir, sizeof dir, "%s/f%04d", argv[1], i + 1);
+			pid_t p = vfork();
+			if (p == 0) {
+				if (chdir(dir) == 0)
+					execve(av[0], av, environ);
+				_exit(127);
+			}
+		}
+		while (wait(NULL) > 0)
+			;
+		_exit(0);
+	}
+	size_t want = (size_t)n;
+	bool ok = stamps_wait(t0 + 30000 * 1000000LL, enough_after, &want);
+	for (int k = 0; k < w; k++)
+		waitpid(ws[k], NULL, 0);
+	printf("%lld\n", ok ? (long long)(max_after() - t0) : -1LL);
+	free(ws);
+	return ok ? 0 : 1;
+}
+
 /* vfork + exec + wait of EXE while this process holds N close-on-exec
  * pipe ends: the kernel closes each of them at every exec. */
 static int cmd_fdcost(int argc, char **argv)
@@ -774,6 +822,8 @@ int main(int argc, char **argv)
 		return cmd_mkdirs(argc, argv);
 	if (strcmp(c, "floor") == 0)
 		return cmd_floor(argc, argv);
+	if (strcmp(c, "massfloor") == 0)
+		return cmd_massfloor(argc, argv);
 	if (strcmp(c, "fdcost") == 0)
 		return cmd_fdcost(argc, argv);
 	if (strcmp(c, "inotify-close") == 0)

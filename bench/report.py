@@ -211,6 +211,9 @@ FLOOR = "floor"
 FLOORS = [
     ("respawn", "floor_respawn_ms", "respawn floor: SIGKILL → a vfork + exec loop's next service stamped (`btool floor`)"),
     ("exec", "floor_exec_ms", "exec floor: a static binary that reads one small file, spawn to exit (`floorcat`)"),
+    ("mass", "floor_mass1_ms", "mass floor: %s vfork + execs of the service (which stamps and exits) from one process, "
+     "until all stamped (`btool massfloor`, W = 1)" % meta.get("big", "1000")),
+    ("mass2", "floor_mass2_ms", "the same from two processes at once (W = 2: both CPUs)"),
 ]
 FLOOR_ROWS = [
     ("Crash → respawn, 1st restart (ms)", ["crash1_ms"], ["respawn"]),
@@ -219,6 +222,8 @@ FLOOR_ROWS = [
     ("Commanded restart, command returned (ms)", ["cmdrestart_ret_ms"], ["exec", "respawn"]),
     ("Status query, 3 services (ms)", ["status_ms"], ["exec"]),
     ("Stop, 3 prompt services: all gone (ms)", ["stop_ms"], ["exec"]),
+    ("%s services: all back after killing all (ms)" % meta.get("big", "1000"), ["bigback_ms"], ["mass"]),
+    ("%s services: all running after start (ms)" % meta.get("big", "1000"), ["bigstart_ms"], ["mass"]),
 ]
 floor_med = {}
 for key, metric, _ in FLOORS:
@@ -235,7 +240,8 @@ if floor_med:
             p("| %s | %s ms |" % (label, cell(vals(metric, FLOOR), "ms")))
     p()
     p("Each latency row as a multiple of its floor (the floor of a command that must also respawn is "
-      "exec + respawn); the other rows (memory, CPU, counts, the idle window, 1,000 services) have none.")
+      "exec + respawn; of the 1,000-service rows, the mass floor); the other rows (memory, CPU, counts, "
+      "the idle window) have none.")
     p()
     p("| measure | floor (ms) | " + " | ".join(systems) + " |")
     p("|---|---|" + "---|" * len(systems))
