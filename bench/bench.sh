@@ -395,6 +395,15 @@ shared_libs() {
 		grep -Ev '/(libc|libm|ld-linux[^/]*|libpthread|libdl)\.so' | while read -r l; do readlink -f "$l"; done
 }
 
+# The libraries shared_libs leaves out (the C library, libm, the loader…),
+# which an empty root must hold as well.
+system_libs() {
+	command -v ldd >/dev/null || return 0
+	local f
+	for f; do ldd "$f" 2>/dev/null; done | awk '$3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' | sort -u |
+		grep -E '/(libc|libm|ld-linux[^/]*|libpthread|libdl)\.so' | while read -r l; do readlink -f "$l"; done | sort -u
+}
+
 # The supervisor python package's files (supervisord's code).
 python_pkg_files() {
 	local d
@@ -428,6 +437,13 @@ phase_size() {
 		done
 		record size_bytes "$sys" 1 "$total"
 		record static "$sys" 1 "$static"
+		# What a FROM scratch image needs: the same plus the C library, the
+		# loader and every other library they load.
+		for f in $(system_libs $files); do
+			read -r size _ < <("$BT" elf "$f")
+			total=$(( total + size ))
+		done
+		record size_root_bytes "$sys" 1 "$total"
 		echo "$sys $(for f in $files; do case $f in *.py) ;; *) printf '%s ' "${f##*/}" ;; esac; done)$(
 			n=$(printf '%s\n' $files | grep -c '\.py$'); [ "$n" -gt 0 ] && printf '%s' "$n-python-files")" >>"$OUT/files.txt"
 	done

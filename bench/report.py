@@ -149,6 +149,7 @@ ROWS = [
     ("%s services: supervision CPU to start them (ms)" % meta.get("big", "1000"), ["bigstart_cpu_ms"], "ms"),
     ("%s services: supervision CPU to bring them back (ms)" % meta.get("big", "1000"), ["bigback_cpu_ms"], "ms"),
     ("Binaries (bytes on disk)", ["size_bytes"], "B"),
+    ("Bytes to run in an empty root (the binaries plus the C library, loader and libm they load)", ["size_root_bytes"], "B"),
 ]
 NO_RATIO = {"bigback_count", "procs3", "loop_restarts"}
 
