@@ -46,10 +46,12 @@ else
   # noseparate-code: text and read-only data share one segment, as before
   # binutils 2.31, instead of being padded apart to page boundaries: 8 KiB
   # less file and fewer pages mapped (SPEC §9: ≤ 256 KiB, PSS).
-  # mk/hot.ld: the running supervisor's code in one place (daemon/trim.c).
-  XLDFLAGS := -static -s -Wl,--gc-sections -Wl,-z,noseparate-code -Wl,-T,mk/hot.ld
+  XLDFLAGS := -static -s -Wl,--gc-sections -Wl,-z,noseparate-code
   OUT      := imageserving
+  # mk/hot.ld: the running supervisor's code in one place (daemon/trim.c);
+  # the binary's link only (not the libraries' configure, run elsewhere).
   LAYOUT   := mk/hot.ld
+  LAYOUT_LDFLAGS := -Wl,-T,$(CURDIR)/mk/hot.ld
   FLAVOR   := rel
 endif
 OBJDIR    := $(BUILD)/$(FLAVOR)
@@ -131,7 +133,7 @@ $(OBJDIR)/%.o: %.c $(DEPLIBS)
 
 $(OUT): $(OBJS) $(DEPLIBS) $(LAYOUT)
 	@mkdir -p $(dir $@)
-	$(XCC) $(XLDFLAGS) -o $@ $(OBJS) $(DEPLIBS)
+	$(XCC) $(XLDFLAGS) $(LAYOUT_LDFLAGS) -o $@ $(OBJS) $(DEPLIBS)
 
 # A unit test links the libraries and the daemon's objects except its entry
 # point (daemon/main.o), so lifecycle code can be driven without processes.

@@ -12,5 +12,5 @@ bench: imageserving
 # layout costs memory (docs/BENCHMARKS.md, "Memory"), never correctness.
 .PHONY: hot-layout
 hot-layout: imageserving
-	$(XCC) $(filter-out -s,$(XLDFLAGS)) -Wl,-Map,$(BUILD)/hot.map -o $(BUILD)/imageserving.unstripped $(OBJS) $(DEPLIBS)
+	$(XCC) $(filter-out -s,$(XLDFLAGS)) $(LAYOUT_LDFLAGS) -Wl,-Map,$(BUILD)/hot.map -o $(BUILD)/imageserving.unstripped $(OBJS) $(DEPLIBS)
 	bash bench/hotprofile.sh $(BUILD)/imageserving.unstripped $(BUILD)/hot.map mk/hot.ld
