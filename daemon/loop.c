@@ -8,7 +8,8 @@
  * and watchdogs, health probes) → start groups (readiness from any source this
  * turn) → stop progress → stats → state file (once, if anything changed;
  * during a mass exit, after the children that exited meanwhile are reaped
- * too, at most 20 ms late). Reaping
+ * too, at most 20 ms late) → the memory trim, on the turn start-up or a
+ * reload finished (daemon/trim.c: nothing of theirs runs after it). Reaping
  * first lets commands and the reload see who is really alive; the state file
  * last publishes the whole turn at once. */
 #include <errno.h>
