@@ -89,6 +89,7 @@ void reload(void)
 {
 	struct diag d = {0};
 	struct registry *r = registry_load(D.reg_path, &d);
+	D.trim = true;  /* the parser's code, whatever the outcome */
 	if (!r) {
 		trace(TRACE_ERROR, NULL, "reload: %s has %u error%s; keeping the running configuration", D.reg_path,
 		      d.errors, d.errors == 1 ? "" : "s");
@@ -167,7 +168,6 @@ void reload(void)
 			if (D.svcs[i]->state == S_WAITING)
 				svc_event(D.svcs[i], E_GO, WHY_FIRST, now);
 	mark();
-	D.trim = true;
 	trace(TRACE_INFO, NULL, "reloaded %s: %u added, %u changed, %u removed, %u unchanged", D.reg_path, added, changed,
 	      removed, same);
 }

@@ -11,7 +11,7 @@
 if ! readelf -SW "$BIN" 2>/dev/null | grep -q '\.text\.hot'; then
 	skip_all "not the release binary (no .text.hot section: mk/hot.ld applies to the static build only)"
 fi
-plan 8
+plan 10
 {
 	echo "<supervisor><config><log>$T/log/supervisor.log</log><temp>$RUN</temp></config><servers>"
 	for id in a b c; do
@@ -64,5 +64,18 @@ ok $? "the steady state keeps only its windows mapped ($(segment | awk '{print $
 ok $? "reload"
 wait_for 10 trimmed
 ok $? "after the reload the parser's code is dropped again ($(segment | awk '{print $2 " of " $1}') KiB)"
+
+# A reload of a broken registry (SIGHUP: the reload verb would refuse it
+# before signalling): the daemon keeps its configuration, and the parse's
+# code is dropped all the same.
+cp "$REG" "$T/reg.good"
+echo "<supervisor><config>" >"$REG"
+kill -HUP "$SUP"
+refused() { grep -q "reload: .* error" "$T/log/supervisor.log"; }
+wait_for 10 refused
+ok $? "a reload of a broken registry is refused (trace log)"
+wait_for 10 trimmed
+ok $? "and the parser's code is dropped after it too ($(segment | awk '{print $2 " of " $1}') KiB)"
+cp "$T/reg.good" "$REG"
 sv_stop
 done_testing
