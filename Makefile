@@ -51,7 +51,7 @@ else
   # mk/hot.ld: the running supervisor's code in one place (daemon/trim.c);
   # the binary's link only (not the libraries' configure, run elsewhere).
   LAYOUT   := mk/hot.ld
-  LAYOUT_LDFLAGS := -Wl,-T,$(CURDIR)/mk/hot.ld
+  LAYOUT_LDFLAGS := -Wl,-T,$(CURDIR)/$(LAYOUT)
   FLAVOR   := rel
 endif
 OBJDIR    := $(BUILD)/$(FLAVOR)

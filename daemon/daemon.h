@@ -203,10 +203,12 @@ struct regref *regref_new(struct registry *r);
 void regref_hold(struct regref *g);
 void regref_drop(struct regref *g);
 void reload(void);
-
-/* trim.c: drop the code pages start-up used (after the start, after a reload) */
-void mem_trim(void);  /* at the end of a turn, when D.trim is set */
 void svcs_remove(struct svc *v);
+
+/* ---- trim.c ---- */
+/* Drop the code pages start-up or a reload used: the loop calls it at the
+ * end of a turn in which D.trim was set. */
+void mem_trim(void);
 
 /* ---- commands.c ---- */
 void command(int value, pid_t from);
