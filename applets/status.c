@@ -12,7 +12,6 @@
 #include "lib/proc.h"
 #include "lib/registry.h"
 #include "lib/report.h"
-#include "lib/rundir_scan.h"
 #include "lib/runfile.h"
 #include "lib/util.h"
 
@@ -79,12 +78,8 @@ int status_main(int argc, char **argv)
 	int rc = EX_OK;
 	char *registry = registry_locate(o.registry);
 	struct diag rd = {0};
-	/* A plain <temp> is found without parsing the registry; a running
-	 * supervisor's anchor wins over what the registry now says. */
-	char *rundir = rundir_scan(registry);
-	if (!rundir)
-		rundir = registry_rundir_find(registry, &rd);
-	rundir = anchor_rundir(registry, rundir);
+	/* A running supervisor's anchor wins over what the registry now says. */
+	char *rundir = anchor_rundir(registry, registry_rundir_find(registry, &rd));
 	fputs(rundir ? "" : buf_str(&rd.text), stderr);
 	diag_free(&rd);
 	struct st_file st = {0};

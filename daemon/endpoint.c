@@ -24,7 +24,7 @@ static void route_status(struct http_reply *r)
 	state_fill(&f, &cap);
 	struct report rep;
 	const char *unknown = NULL;
-	report_build(&rep, &f, getpid(), NULL, 0, &unknown);  /* takes f over */
+	report_build(&rep, &f, getpid(), NULL, 0, &unknown);
 	report_json(&r->body, &rep);
 	report_free(&rep);
 	r->content_type = "application/json";

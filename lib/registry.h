@@ -100,9 +100,12 @@ void diag_free(struct diag *d);
  * typo included), so that status and stop keep working: $IMAGESERVING_RUNDIR
  * (which must be absolute), else <config><temp> with its variables, else the
  * default from the uid (SPEC §3). Returns an xmalloc'd absolute path, or NULL
- * with the reason in d. */
+ * with the reason in d. A plain <temp> is found by lib/rundir_scan.c without
+ * parsing the registry (the commands and status run it every time). */
 char *registry_rundir_find(const char *path, struct diag *d);
-/* The same without the reason. */
+/* The same by the full parse only (what the scan must agree with). */
+char *registry_rundir_load(const char *path, struct diag *d);
+/* The full parse without the reason. */
 char *registry_rundir_lenient(const char *path);
 /* The run directory of a registry without <temp>, from the uid alone
  * (xmalloc'd); also where registries' anchors are (lib/anchor.h). */

@@ -13,16 +13,15 @@ int report_build(struct report *r, struct st_file *st, pid_t pid, char *const *i
 		 const char **unknown)
 {
 	memset(r, 0, sizeof *r);
-	r->st = *st;
-	memset(st, 0, sizeof *st);
+	r->st = st;
 	r->pid = pid;
-	r->n = nids ? (size_t)nids : r->st.n;
+	r->n = nids ? (size_t)nids : r->st->n;
 	r->rows = xcalloc(r->n + 1, sizeof *r->rows);
 	int64_t now = boot_ns();
 	pid_t *pids = xcalloc(r->n + 1, sizeof *pids);
 	int *threads = xcalloc(r->n + 1, sizeof *threads);
 	for (size_t i = 0; i < r->n; i++) {
-		const struct st_server *s = nids ? state_find(&r->st, ids[i]) : &r->st.servers[i];
+		const struct st_server *s = nids ? state_find(r->st, ids[i]) : &r->st->servers[i];
 		if (!s) {
 			*unknown = ids[i];
 			free(pids);
@@ -56,14 +55,15 @@ int report_build(struct report *r, struct st_file *st, pid_t pid, char *const *i
 	free(idv);
 	free(rss);
 	r->sup_rss = r->have_sup_rss ? pm_rss(pid) : 0;
-	r->sup_up = (now - r->st.start_boot_ns) / 1000000000;
+	r->sup_up = (now - r->st->start_boot_ns) / 1000000000;
 	return 0;
 }
 
 void report_free(struct report *r)
 {
 	free(r->rows);
-	state_free(&r->st);
+	if (r->st)
+		state_free(r->st);
 }
 
 bool report_all_running(const struct report *r)
@@ -169,15 +169,15 @@ void report_json_stopped(struct buf *b, const char *registry)
 void report_json(struct buf *b, const struct report *r)
 {
 	buf_printf(b, "{\"supervisor\": {\"pid\": %d, \"state\": ", (int)r->pid);
-	json_str(b, sup_phase_name((enum sup_phase)r->st.phase));
+	json_str(b, sup_phase_name((enum sup_phase)r->st->phase));
 	buf_printf(b, ", \"uptime_s\": %lld, \"rss_bytes\": ", (long long)r->sup_up);
 	json_int(b, r->have_sup_rss, (long long)r->sup_rss);
 	buf_puts(b, ", \"registry\": ");
-	json_str(b, r->st.registry);
+	json_str(b, r->st->registry);
 	buf_puts(b, ", \"generation\": ");
-	json_int(b, true, r->st.generation);
+	json_int(b, true, r->st->generation);
 	buf_puts(b, ", \"endpoint\": ");
-	json_str(b, r->st.endpoint);
+	json_str(b, r->st->endpoint);
 	buf_puts(b, "}, \"servers\": [");
 	for (size_t i = 0; i < r->n; i++) {
 		const struct report_row *w = &r->rows[i];
@@ -296,8 +296,8 @@ void report_text(struct buf *b, const struct report *r)
 	if (r->have_sup_rss)
 		fmt_bytes(mem, sizeof mem, r->sup_rss);
 	buf_printf(b, "supervisor %s, pid %d, up %s, memory %s\nregistry   ",
-		   sup_phase_name((enum sup_phase)r->st.phase), (int)r->pid, up, mem);
-	put_clean(b, r->st.registry);
+		   sup_phase_name((enum sup_phase)r->st->phase), (int)r->pid, up, mem);
+	put_clean(b, r->st->registry);
 	buf_puts(b, "\n\n");
 	int wid = 2;
 	for (size_t i = 0; i < r->n; i++)

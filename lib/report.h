@@ -19,7 +19,7 @@ struct report_row {
 };
 
 struct report {
-	struct st_file st;
+	struct st_file *st;  /* the caller's: an 8 KiB struct, not copied */
 	pid_t pid;         /* the supervisor, as seen from here */
 	bool have_sup_rss;
 	uint64_t sup_rss;
@@ -28,8 +28,9 @@ struct report {
 	size_t n;
 };
 
-/* Rows for ids (all servers if nids is 0), from st (which the report takes
- * over). 0, or -1 with the first unknown id in *unknown. */
+/* Rows for ids (all servers if nids is 0), from st, which the report refers
+ * to (it must outlive the report; report_free frees its servers). 0, or -1
+ * with the first unknown id in *unknown. */
 int report_build(struct report *r, struct st_file *st, pid_t pid, char *const *ids, int nids,
 		 const char **unknown);
 void report_free(struct report *r);

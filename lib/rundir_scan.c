@@ -4,7 +4,7 @@
  * the registry was the largest part of its time.
  *
  * It answers only when the head is simple, and the answer is then the one
- * the loader gives (registry_rundir_find): a root <supervisor> without
+ * the loader gives (registry_rundir_load): a root <supervisor> without
  * attributes, before its <config> only comments and elements with quoted
  * attributes, and in <config> a <temp> whose text holds no SV:: variable, no
  * entity and no CDATA (the last <temp> wins, relative paths resolve against

@@ -3,7 +3,7 @@
 #ifndef IS_RUNDIR_SCAN_H
 #define IS_RUNDIR_SCAN_H
 
-/* The run directory (malloc'd), or NULL: then ask registry_rundir_find().
+/* The run directory (malloc'd), or NULL: then ask registry_rundir_load().
  * registry: an absolute path (registry_locate's). */
 char *rundir_scan(const char *registry);
 

@@ -315,19 +315,30 @@ void fmt_duration(char *out, size_t n, int64_t s)
 		snprintf(out, n, "%llds", (long long)s);
 }
 
+/* One decimal, rounded as printf's %.1f rounds (to nearest, ties to even),
+ * in integers: printf's floating-point path costs a short-lived command
+ * (status) two more stack pages and its code. */
 void fmt_bytes(char *out, size_t n, uint64_t b)
 {
 	static const char *unit[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-	double v = (double)b;
-	size_t u = 0;
-	while (v >= 1024 && u < 4) {
-		v /= 1024;
+	unsigned u = 0;
+	while (u < 4 && b >> (10 * (u + 1)))
 		u++;
-	}
-	if (u == 0)
+	if (u == 0) {
 		snprintf(out, n, "%llu B", (unsigned long long)b);
-	else
-		snprintf(out, n, "%.1f %s", v, unit[u]);
+		return;
+	}
+	unsigned shift = 10 * u;
+	uint64_t whole = b >> shift, rem = b & ((UINT64_C(1) << shift) - 1);
+	uint64_t num = rem * 10, den = UINT64_C(1) << shift;  /* rem < 2^40: no overflow */
+	uint64_t tenth = num >> shift, left = num & (den - 1);
+	if (left * 2 > den || (left * 2 == den && (tenth & 1)))
+		tenth++;
+	if (tenth == 10) {
+		whole++;
+		tenth = 0;
+	}
+	snprintf(out, n, "%llu.%u %s", (unsigned long long)whole, (unsigned)tenth, unit[u]);
 }
 
 /* ---- fds and files ---- */

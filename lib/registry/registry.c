@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "lib/rundir_scan.h"
 
 /* Absolute against the working directory of the moment: a daemon chdir()s
  * to / and must still find what its caller named. */
@@ -148,7 +149,7 @@ void registry_free(struct registry *r)
 
 /* With $IMAGESERVING_RUNDIR the registry is not even read: status and stop
  * stay fast and work without one. */
-char *registry_rundir_find(const char *path, struct diag *d)
+char *registry_rundir_load(const char *path, struct diag *d)
 {
 	struct registry *r = xcalloc(1, sizeof *r);
 	if (rundir_overridden()) {
@@ -163,10 +164,18 @@ char *registry_rundir_find(const char *path, struct diag *d)
 	return res;
 }
 
+/* rundir_scan answers only where its answer is the loader's (and never
+ * with $IMAGESERVING_RUNDIR set). */
+char *registry_rundir_find(const char *path, struct diag *d)
+{
+	char *res = rundir_scan(path);
+	return res ? res : registry_rundir_load(path, d);
+}
+
 char *registry_rundir_lenient(const char *path)
 {
 	struct diag d = {0};
-	char *res = registry_rundir_find(path, &d);
+	char *res = registry_rundir_load(path, &d);
 	diag_free(&d);
 	return res;
 }

@@ -1,5 +1,5 @@
 /* rundirscan.c: lib/rundir_scan.c against the loader. Whenever the scan
- * answers, its answer must be registry_rundir_find()'s; it must answer for
+ * answers, its answer must be registry_rundir_load()'s; it must answer for
  * the plain shapes (that is its point), and must not for what only the
  * loader can settle (variables, entities, CDATA, odd markup). Run on
  * hand-written cases, on every registry of the tree (tests/data, conf, the
@@ -34,7 +34,7 @@ static const char *compare(const char *path, const char *what)
 	static char out[PATH_MAX];
 	char *s = rundir_scan(path);
 	struct diag d = {0};
-	char *full = registry_rundir_find(path, &d);
+	char *full = registry_rundir_load(path, &d);
 	diag_free(&d);
 	if (s)
 		ok(full && strcmp(s, full) == 0, "%s: scan %s, loader %s", what, s, full ? full : "(none)");
@@ -143,7 +143,7 @@ static void mutants(void)
 			}
 			char *sc = rundir_scan(file);
 			struct diag d = {0};
-			char *full = registry_rundir_find(file, &d);
+			char *full = registry_rundir_load(file, &d);
 			diag_free(&d);
 			n++;
 			if (sc) {
