@@ -48,13 +48,15 @@ static void extra_add(struct extralist *l, pid_t pid, unsigned long long start)
 }
 
 /* Our children that are no server's main process: orphans we adopted. Read
- * once per reap batch (a mass exit would otherwise read it once per server). */
+ * once per batch (a mass exit, or a group's stop, would otherwise read it
+ * once per server). Batches nest. */
 static struct pidlist adopted;
-static bool batch, adopted_valid;
+static int batch;
+static bool adopted_valid;
 
 void escapees_batch(bool on)
 {
-	batch = on;
+	batch += on ? 1 : -1;
 	adopted_valid = false;
 }
 
@@ -68,7 +70,7 @@ static const struct pidlist *adopted_children(void)
 	for (int i = 0; i < k; i++)
 		if (!pidtab_find(buf[i]) && !health_owns(buf[i]))  /* a probe is no server's */
 			pidlist_add(&adopted, buf[i]);
-	adopted_valid = batch;
+	adopted_valid = batch > 0;
 	return &adopted;
 }
 

@@ -229,11 +229,13 @@ void stop_all_progress(int64_t now)
 			top = D.svcs[i]->cfg->priority;
 			any = true;
 		}
+	escapees_batch(true);  /* one read of our children for the whole group */
 	for (size_t i = 0; any && i < D.nsvc; i++) {
 		struct svc *v = D.svcs[i];
 		if ((v->state == S_RUNNING || v->state == S_STARTING) && v->cfg->priority == top)
 			svc_event(v, E_STOP, 0, now);
 	}
+	escapees_batch(false);
 }
 
 void stop_all_begin(int code, const char *why, enum sup_phase phase)

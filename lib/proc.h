@@ -22,6 +22,9 @@ int proc_stat(pid_t pid, struct proc_stat *ps);  /* 0 or -1 */
  * binary's share of libc. */
 int proc_stat_parse(const char *text, char *state, long long *f, int n);
 
+/* The pids of a children file's text, appended to out[n..max): the new n. */
+int proc_pids_parse(const char *text, pid_t *out, int n, int max);
+
 /* Children of pid (every thread's), up to max. Returns how many, -1 on error. */
 int proc_children(pid_t pid, pid_t *out, int max);
 

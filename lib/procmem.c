@@ -133,15 +133,7 @@ static int children(pid_t pid, int threads, pid_t *out, int max)
 	}
 	if (r < 0 || (size_t)r >= sizeof buf - 1)
 		return proc_children(pid, out, max);  /* gone, or a long list */
-	int n = 0;
-	for (char *s = buf, *end; *s && n < max; s = end) {
-		long v = strtol(s, &end, 10);
-		if (end == s)
-			break;
-		if (v > 0)
-			out[n++] = (pid_t)v;
-	}
-	return n;
+	return proc_pids_parse(buf, out, 0, max);
 }
 
 uint64_t pm_descendants_rss(pid_t pid, int threads)

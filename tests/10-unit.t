@@ -2,11 +2,12 @@
 # Unit tests in C (programs printing TAP), built by `make units` into
 # $IMAGESERVING_UNITS (default build/rel/tests): the registry loader, the
 # server lifecycle table, read_file when fstat fails, lib/httpd over
-# socketpairs, the run directory scan against the loader, the /proc stat reader. Their TAP is
+# socketpairs, the run directory scan against the loader, the /proc stat reader,
+# fmt_bytes against printf, the children lists. Their TAP is
 # renumbered into one plan; a missing or crashing program is a failure.
 units=${IMAGESERVING_UNITS:-$(cd "$(dirname "$0")/.." && pwd)/build/rel/tests}
 n=0
-for prog in registry lifecycle readfile httpd rundirscan procstat spawn; do
+for prog in registry lifecycle readfile httpd rundirscan procstat spawn fmtbytes procchildren; do
 	if [ ! -x "$units/$prog" ]; then
 		n=$((n + 1)); echo "not ok $n - unit test program $units/$prog exists (run: make units)"
 		continue
