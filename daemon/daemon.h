@@ -187,6 +187,7 @@ static inline bool stopping_all(void) { return D.phase == PHASE_STOPPING || D.ph
 /* ---- loop.c: sources, work bits, the fixed-order tail ---- */
 int loop_add(int fd, struct source *s, uint32_t events);
 int loop_run(void);
+void loop_timer_init(void);
 void loop_queue_command(int value, pid_t from, uid_t uid);
 
 /* ---- groups.c: start groups, stop-all, the shutdown budget ---- */

@@ -11,13 +11,19 @@
  * too, at most 20 ms late) → the memory trim, on the turn start-up or a
  * reload finished (daemon/trim.c: nothing of theirs runs after it). Reaping
  * first lets commands and the reload see who is really alive; the state file
- * last publishes the whole turn at once. */
+ * last publishes the whole turn at once.
+ *
+ * The next deadline is a timerfd's absolute CLOCK_MONOTONIC expiry, not
+ * epoll_wait's timeout: the kernel lets a poll timeout expire late by 0.1 %
+ * of its length (2 ms on a 2 s stop timeout), a timerfd on time. Nothing
+ * due: the timer is disarmed and the loop sleeps without a timeout. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -237,6 +243,50 @@ static bool tail(void)
 	return !(stopping_all() && all_down());
 }
 
+/* ---- the deadline timer ---- */
+static int timer_fd = -1;
+static int64_t timer_at;  /* its expiry (mono_ns); 0: disarmed */
+
+static void timer_ready(struct source *s, uint32_t events)
+{
+	(void)s;
+	(void)events;
+	uint64_t n;
+	if (read(timer_fd, &n, sizeof n) < 0 && errno != EAGAIN)
+		trace(TRACE_WARNING, NULL, "deadline timer: %s", strerror(errno));
+	timer_at = 0;  /* expired: the next turn sets it again, even to the same time */
+}
+static struct source timer_source = {timer_ready};
+
+/* At start-up, with the other descriptors (its code is not run again: the
+ * memory trim drops it). Without one, deadlines are poll timeouts. */
+void loop_timer_init(void)
+{
+	timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (timer_fd >= 0 && loop_add(timer_fd, &timer_source, EPOLLIN) != 0) {
+		close(timer_fd);
+		timer_fd = -1;
+	}
+	if (timer_fd < 0)
+		trace(TRACE_WARNING, NULL, "no deadline timer (%s): deadlines are poll timeouts, up to 0.1 %% late",
+		      strerror(errno));
+}
+
+/* Set the timer to due (0: disarm). False if there is no timer: then the
+ * wait takes a timeout instead. */
+static bool timer_set(int64_t due)
+{
+	if (timer_fd < 0)
+		return false;
+	if (due == timer_at)
+		return true;
+	struct itimerspec it = {.it_value = {.tv_sec = due / SEC, .tv_nsec = due % SEC}};
+	if (timerfd_settime(timer_fd, TFD_TIMER_ABSTIME, &it, NULL) != 0)
+		return false;
+	timer_at = due;
+	return true;
+}
+
 int loop_run(void)
 {
 	D.work |= W_REAP;  /* a child may have exited before the loop began */
@@ -245,9 +295,11 @@ int loop_run(void)
 		int timeout = -1;
 		if (D.work) {
 			timeout = 0;
-		} else if (due) {
+		} else if (due && !timer_set(due)) {
 			int64_t ms = (due - mono_ns() + MS - 1) / MS;
 			timeout = ms < 0 ? 0 : ms > 86400000 ? 86400000 : (int)ms;
+		} else if (!due) {
+			timer_set(0);
 		}
 		struct epoll_event ev[64];
 		int n = epoll_wait(D.epfd, ev, 64, timeout);

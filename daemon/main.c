@@ -316,6 +316,7 @@ int supervisor_run(const char *registry_opt, bool fg, bool ok_if_running)
 		ready_fail(EX_FAIL, "epoll_create1: %s", strerror(errno));
 	if (loop_add(D.sigfd, &signal_source, EPOLLIN) != 0)
 		ready_fail(EX_FAIL, "epoll_ctl: %s", strerror(errno));
+	loop_timer_init();
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0)
 		trace(TRACE_WARNING, NULL, "cannot become a child subreaper: %s", strerror(errno));
 	raise_nofile();

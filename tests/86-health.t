@@ -183,15 +183,20 @@ is "$(spid plain) $(state_get plain restarts_requested)" "$pp 0" "... on the sam
 
 # ---- the loop's timers: finite with checks, none without ----
 need strace strace || { skip "strace: not installed"; skip "strace: not installed"; sv_stop; done_testing; exit; }
-# epoll_waits STRACE-FILE: the timeouts of the completed waits (musl calls epoll_pwait).
-epoll_timeouts() { sed -n 's/^epoll_p\{0,1\}wait(.*\], *64, *\(-\{0,1\}[0-9]*\).*) = [0-9].*/\1/p' "$1"; }
+# The loop's deadlines are its timerfd's (daemon/loop.c); its waits have no
+# timeout of their own (-1, or 0 with work pending).
+# epoll_timeouts STRACE-FILE: the timeouts of the completed waits (musl calls epoll_pwait).
+epoll_timeouts() { sed -n 's/^\([0-9.]* \)\{0,1\}epoll_p\{0,1\}wait(.*\], *64, *\(-\{0,1\}[0-9]*\).*) = [0-9].*/\2/p' "$1"; }
 n_timeouts_ge() { [ "$(epoll_timeouts "$1" | wc -l)" -ge "$2" ]; }
-strace -qq -e trace=epoll_wait,epoll_pwait -p "$SUP" -o "$T/st1" 2>/dev/null &
+n_armed_ge() { [ "$(timerfd_leads "$1" | wc -l)" -ge "$2" ]; }
+strace -qq -ttt -e trace=epoll_wait,epoll_pwait,timerfd_settime -p "$SUP" -o "$T/st1" 2>/dev/null &
 track $!
-wait_for 10 n_timeouts_ge "$T/st1" 3
-max=$(epoll_timeouts "$T/st1" | sort -n | tail -1)
-ok $([ -n "$max" ] && [ "$max" -ge 0 ] && [ "$max" -le 1000 ]; echo $?) \
-	"with 1 s checks every wait has a timeout of at most 1 s (largest: ${max:-none} ms)"
+wait_for 10 n_armed_ge "$T/st1" 3
+leads=$(timerfd_leads "$T/st1")
+max=$(echo "$leads" | grep -v relative | sort -n | tail -1)
+others=$(epoll_timeouts "$T/st1" | grep -vxE -- '-1|0' | sort -u | tr '\n' ' ')
+ok $([ -n "$max" ] && ! echo "$leads" | grep -q relative && [ "$max" -le 1000 ] && [ -z "$others" ]; echo $?) \
+	"with 1 s checks the deadline timer is armed at most 1 s ahead (farthest: ${max:-none} ms), the waits have no timeout of their own (others: ${others:-none})"
 sv_stop
 
 # A supervisor whose servers have no check: every wait is without a timeout.
@@ -200,11 +205,11 @@ reg_write <<EOF2
 quiet 1 0 5
 EOF2
 sv_start
-strace -qq -e trace=epoll_wait,epoll_pwait -p "$SUP" -o "$T/st2" 2>/dev/null &
+strace -qq -ttt -e trace=epoll_wait,epoll_pwait,timerfd_settime -p "$SUP" -o "$T/st2" 2>/dev/null &
 track $!
 wait_for 5 grep -q epoll "$T/st2"
 for i in 1 2 3; do kill -USR2 "$SUP"; wait_for 5 n_timeouts_ge "$T/st2" "$i"; done
-is "$(epoll_timeouts "$T/st2" | sort -u | tr '\n' ' ')" "-1 " \
-	"no check configured: every wait blocks without a timeout (3 wakeups, by USR2 only)"
+is "$(epoll_timeouts "$T/st2" | sort -u | tr '\n' ' ')|$(timerfd_leads "$T/st2" | wc -l)" "-1 |0" \
+	"no check configured: every wait blocks without a timeout and the timer is never armed (3 wakeups, by USR2 only)"
 sv_stop
 done_testing

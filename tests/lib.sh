@@ -201,6 +201,19 @@ zombies_of() {
 		awk -v pp="$1" '{ pid = $1; sub(/.*\) /, ""); if ($2 == pp && $1 == "Z") print pid }'
 }
 
+# timerfd_leads STRACE-FILE: from `strace -ttt` lines, how far ahead (ms)
+# of its setting each timerfd_settime armed the daemon's deadline timer. The
+# expiry is absolute CLOCK_MONOTONIC, the strace stamp CLOCK_REALTIME: their
+# offset, read once, relates the two. Disarming (0 0) is left out; a
+# setting that is not TFD_TIMER_ABSTIME prints "relative".
+timerfd_leads() {
+	local off
+	off=$(python3 -c 'import time; print(time.clock_gettime(time.CLOCK_REALTIME) - time.clock_gettime(time.CLOCK_MONOTONIC))')
+	sed -nE 's/^([0-9.]+) timerfd_settime\([0-9]+, ([A-Z_0]+), .*it_value=\{tv_sec=([0-9]+), tv_nsec=([0-9]+).*/\1 \2 \3 \4/p' "$1" |
+		awk -v off="$off" '$3 + $4 == 0 { next } $2 != "TFD_TIMER_ABSTIME" { print "relative"; next }
+			{ printf "%d\n", (($3 + $4 / 1e9) - ($1 - off)) * 1000 }'
+}
+
 # need COMMAND PACKAGE: make sure COMMAND exists, installing the Debian
 # PACKAGE quietly the first time (apt output goes to build/apt-tests.log).
 # Returns non-zero if it cannot be had; the caller then skips, saying why.
