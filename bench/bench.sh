@@ -191,7 +191,7 @@ peer_daemons() {
 
 
 build_helpers() {
-	gcc -O2 -Wall -o "$BT" "$HERE/btool.c" || die "cannot build bench/btool.c (gcc)"
+	gcc -O2 -Wall -pthread -o "$BT" "$HERE/btool.c" || die "cannot build bench/btool.c (gcc)"
 	# The service is static so its start is the supervisor's cost, not ld.so's.
 	musl-gcc -static -O2 -o "$BSVC" "$HERE/svc.c" 2>/dev/null ||
 		gcc -static -O2 -o "$BSVC" "$HERE/svc.c" 2>/dev/null ||

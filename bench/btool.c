@@ -39,6 +39,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdbool.h>
@@ -284,13 +285,48 @@ static int run_seq(int argc, char **argv, int64_t deadline)
 	return rc;
 }
 
-/* The same in a child of ours, so that we can watch other things meanwhile. */
-static pid_t spawn_seq(int argc, char **argv, int64_t deadline)
+/* The same in a thread of ours, so that we can watch other things
+ * meanwhile. A thread, not a forked copy of btool: a fork costs 1-2 ms on
+ * a slow virtual machine, which every stop and restart row would carry
+ * before the command even starts (the floors, timed by run_seq directly,
+ * do not). Threads share the children: the thread's waitpid sees them. */
+struct seq {
+	int argc;
+	char **argv;
+	int64_t deadline, done_at;
+	int rc;
+	pthread_t thread;
+};
+
+static void *seq_run(void *arg)
 {
-	pid_t pid = fork();
-	if (pid == 0)
-		_exit(run_seq(argc, argv, deadline) & 0xff);
-	return pid;
+	struct seq *q = arg;
+	q->rc = run_seq(q->argc, q->argv, q->deadline);
+	q->done_at = now_ns();
+	return NULL;
+}
+
+static struct seq *spawn_seq(int argc, char **argv, int64_t deadline)
+{
+	struct seq *q = calloc(1, sizeof *q);
+	if (!q)
+		die("%s", "out of memory");
+	*q = (struct seq){.argc = argc, .argv = argv, .deadline = deadline};
+	int e = pthread_create(&q->thread, NULL, seq_run, q);
+	if (e != 0)
+		die("cannot start a thread: %s", strerror(e));
+	return q;
+}
+
+/* The commands' status (-1: one ran past the deadline, and was killed), and
+ * when the last one returned. */
+static int seq_wait(struct seq *q, int64_t *at)
+{
+	pthread_join(q->thread, NULL);
+	int rc = q->rc;
+	*at = q->done_at;
+	free(q);
+	return rc;
 }
 
 static int cmd_time(int argc, char **argv)
@@ -507,7 +543,7 @@ static int cmd_stop(int argc, char **argv)
 	int64_t t0 = now_ns(), last = t0;
 	stamps_since(t0);
 	int64_t deadline = t0 + ms * 1000000LL;
-	pid_t c = spawn_seq(argc - 2, argv + 2, deadline);
+	struct seq *c = spawn_seq(argc - 2, argv + 2, deadline);
 	while (left) {
 		int64_t wait = (deadline - now_ns()) / 1000000;
 		if (wait <= 0)
@@ -525,7 +561,7 @@ static int cmd_stop(int argc, char **argv)
 			}
 	}
 	int64_t cmd_at = 0;
-	int rc = wait_child(c, deadline, &cmd_at);
+	int rc = seq_wait(c, &cmd_at);
 	stamps_read();
 	printf("%lld %lld %zu\n", left ? -1LL : (long long)(last - t0), rc < 0 ? -1LL : (long long)(cmd_at - t0),
 	       count_after());
@@ -542,10 +578,10 @@ static int cmd_restart(int argc, char **argv)
 	size_t k = ent_index(argv[1]);
 	int64_t t0 = now_ns(), deadline = t0 + atoll(argv[2]) * 1000000LL;
 	stamps_since(t0);
-	pid_t c = spawn_seq(argc - 3, argv + 3, deadline);
+	struct seq *c = spawn_seq(argc - 3, argv + 3, deadline);
 	bool ok = stamps_wait(deadline, ent_back, &k);
 	int64_t cmd_at = 0;
-	int rc = wait_child(c, deadline, &cmd_at);
+	int rc = seq_wait(c, &cmd_at);
 	printf("%lld %lld\n", ok ? (long long)(st.e[k].after_ns - t0) : -1LL, rc < 0 ? -1LL : (long long)(cmd_at - t0));
 	return ok ? 0 : 1;
 }
