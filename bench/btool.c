@@ -33,6 +33,9 @@
  *   btool floor DIR EXE [ARG...]            a minimal respawner (vfork+exec loop)
  *   btool fdcost N REPS EXE                 vfork+exec+wait holding N CLOEXEC fds
  *   btool inotify-close [DIR]               time to close an inotify fd with a watch
+ *   btool alternate N A... -- B...          run A and B alternately, N times each
+ *                                           (output to /dev/null): their medians
+ *                                           and quartiles, and B's median / A's
  */
 #define _GNU_SOURCE
 #include <elf.h>
@@ -820,11 +823,53 @@ static int cmd_elf(int argc, char **argv)
 	return 0;
 }
 
+/* Two commands run alternately, so that the machine's drift falls on both:
+ * the before/after of a change to a short-lived command (status). */
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static int cmd_alternate(int argc, char **argv)
+{
+	int sep = 1;
+	while (sep < argc && strcmp(argv[sep], "--") != 0)
+		sep++;
+	int n = argc > 0 ? atoi(argv[0]) : 0;
+	if (n < 1 || sep == 1 || sep >= argc - 1)
+		die("%s", "usage: alternate N A... -- B...");
+	argv[sep] = NULL;
+	char **cmd[2] = {argv + 1, argv + sep + 1};
+	int64_t *t[2] = {calloc((size_t)n, sizeof **t), calloc((size_t)n, sizeof **t)};
+	if (!t[0] || !t[1])
+		die("%s", "out of memory");
+	for (int i = 0; i < n; i++)
+		for (int w = 0; w < 2; w++) {
+			int64_t t0 = now_ns();
+			pid_t pid = spawn_quiet(cmd[w]);
+			if (pid < 0)
+				die("cannot run %s", cmd[w][0]);
+			if (wait_child(pid, t0 + 60 * 1000000000LL, NULL) < 0)
+				die("%s ran past 60 s", cmd[w][0]);
+			t[w][i] = now_ns() - t0;
+		}
+	for (int w = 0; w < 2; w++) {
+		qsort(t[w], (size_t)n, sizeof **t, cmp_i64);
+		printf("%s median %.1f us (quartiles %.1f-%.1f) %s\n", w ? "B" : "A", t[w][n / 2] / 1e3,
+		       t[w][n / 4] / 1e3, t[w][(3 * n) / 4] / 1e3, cmd[w][0]);
+	}
+	printf("B/A %.3f\n", (double)t[1][n / 2] / (double)t[0][n / 2]);
+	free(t[0]);
+	free(t[1]);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
 		die("%s", "usage: btool now|reaper|time|wait-stamps|crash|masskill|stop|restart|tree|mem|snap|elf|mkdirs|"
-		    "floor|fdcost|inotify-close ...");
+		    "floor|fdcost|inotify-close|alternate ...");
 	const char *c = argv[1];
 	argc -= 2;
 	argv += 2;
@@ -864,5 +909,7 @@ int main(int argc, char **argv)
 		return cmd_fdcost(argc, argv);
 	if (strcmp(c, "inotify-close") == 0)
 		return cmd_inotify_close(argc, argv);
+	if (strcmp(c, "alternate") == 0)
+		return cmd_alternate(argc, argv);
 	die("unknown command %s", c);
 }
