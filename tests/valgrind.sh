@@ -187,14 +187,14 @@ for f in "$VGLOG"/*.log; do
 	def=$(sed -n 's/^==[0-9]*==    definitely lost: \([0-9,]*\) bytes.*/\1/p' "$f" | tail -1)
 	pos=$(sed -n 's/^==[0-9]*==    possibly lost: \([0-9,]*\) bytes.*/\1/p' "$f" | tail -1)
 	# fds open at exit, other than 0-2, inherited ones, and the daemon's own
-	# for its whole life (epoll, signalfd, trace log, the run directory watch, the /dev/null that
+	# for its whole life (epoll, signalfd, the deadline timerfd, trace log, the run directory watch, the /dev/null that
 	# spawn_server keeps for servers; the notify pipe an intermediate
 	# daemonize process hands on): all O_CLOEXEC, closed by exit. Anything
 	# per server (pipes, server logs) left open is a leak.
 	fds=$(awk '/Open .*descriptor [0-9]+/ {
 			fd = $0; sub(/.*descriptor /, "", fd); sub(/:.*/, "", fd); pend = fd + 0; keep = 0
 			null = ($0 ~ /: \/dev\/null$/); next }
-		pend != "" && /inherited from parent|epoll_create1|signalfd|log_open|rundir_watch|daemonize|spawn_once/ { keep = 1; next }
+		pend != "" && /inherited from parent|epoll_create1|signalfd|timerfd_create|log_open|rundir_watch|daemonize|spawn_once/ { keep = 1; next }
 		pend != "" && null && /spawn_server|null_input/ { keep = 1; next }
 		pend != "" && /^==[0-9]*== *$/ { if (pend > 2 && !keep) out = out " " pend; pend = ""; next }
 		END { print out }' "$f")
