@@ -167,7 +167,7 @@ static int registry_usable(const struct ctl *c, char **rundir)
 	}
 	diag_free(&d);
 	if (rundir)
-		*rundir = anchor_rundir(c->registry, xstrdup(r->rundir));
+		*rundir = anchor_rundir(c->registry, xstrdup(r->rundir), NULL);
 	registry_free(r);
 	return EX_OK;
 }
@@ -604,7 +604,7 @@ int client_main(int argc, char **argv)
 		goto out;
 	}
 	struct diag rd = {0};
-	c.rundir = anchor_rundir(c.registry, registry_rundir_find(c.registry, &rd));
+	c.rundir = anchor_rundir(c.registry, registry_rundir_find(c.registry, &rd), NULL);
 	fputs(c.rundir ? "" : buf_str(&rd.text), stderr);
 	diag_free(&rd);
 	if (!c.rundir) {

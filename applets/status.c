@@ -78,8 +78,10 @@ int status_main(int argc, char **argv)
 	int rc = EX_OK;
 	char *registry = registry_locate(o.registry);
 	struct diag rd = {0};
-	/* A running supervisor's anchor wins over what the registry now says. */
-	char *rundir = anchor_rundir(registry, registry_rundir_find(registry, &rd));
+	/* A running supervisor's anchor wins over what the registry now says.
+	 * The lookup sees the supervisor (the lock's holder): not asked twice. */
+	pid_t seen;
+	char *rundir = anchor_rundir(registry, registry_rundir_find(registry, &rd), &seen);
 	fputs(rundir ? "" : buf_str(&rd.text), stderr);
 	diag_free(&rd);
 	struct st_file st = {0};
@@ -91,7 +93,7 @@ int status_main(int argc, char **argv)
 		rc = EX_UNKNOWN;
 		goto out;
 	}
-	pid = daemon_find(rundir, why, sizeof why);
+	pid = seen > 0 ? seen : daemon_find(rundir, why, sizeof why);
 	if (pid == 0) {
 		rc = print_not_running(o.json, rundir, registry);
 		if (dead_with_pidfile(rundir))

@@ -125,10 +125,13 @@ void anchor_release(int fd, const char *registry)
 	free(name);
 }
 
-char *anchor_follow(const char *registry, const char *rundir)
+char *anchor_follow(const char *registry, const char *rundir, pid_t *found)
 {
 	char why[512];
-	if (daemon_find(rundir, why, sizeof why) != 0)
+	pid_t here = daemon_find(rundir, why, sizeof why);
+	if (found)
+		*found = here > 0 ? here : 0;
+	if (here != 0)
 		return NULL;  /* it is there (or something is wrong there, and said so) */
 	char *dir = registry_rundir_default(), *real, *name = anchor_name(registry, &real), *alt = NULL;
 	pid_t holder = rundir_check(dir, false, why, sizeof why) == 0 ? lock_holder_file(dir, name) : 0;
@@ -139,15 +142,19 @@ char *anchor_follow(const char *registry, const char *rundir)
 		free(alt);
 		alt = NULL;
 	}
+	if (alt && found)
+		*found = holder;
 	free(dir);
 	free(real);
 	free(name);
 	return alt;
 }
 
-char *anchor_rundir(const char *registry, char *rundir)
+char *anchor_rundir(const char *registry, char *rundir, pid_t *found)
 {
-	char *alt = rundir ? anchor_follow(registry, rundir) : NULL;
+	if (found)
+		*found = 0;
+	char *alt = rundir ? anchor_follow(registry, rundir, found) : NULL;
 	if (!alt)
 		return rundir;
 	warnx_("note: the supervisor of %s runs in %s; the registry now names run directory %s, which takes effect "

@@ -22,11 +22,14 @@ void anchor_release(int fd, const char *registry);
 /* When no supervisor runs in rundir but one of registry runs elsewhere, by
  * an anchor that passes the run directory trust rules (owned by us or root,
  * writable by nobody else) and whose lock its run directory's supervisor
- * holds: that run directory (xmalloc'd). Else NULL. */
-char *anchor_follow(const char *registry, const char *rundir);
+ * holds: that run directory (xmalloc'd). Else NULL. *found (if not NULL):
+ * the supervisor seen holding the lock of the directory that applies (the
+ * one returned, or rundir), or 0 if none was seen: then ask daemon_find,
+ * which also says why. */
+char *anchor_follow(const char *registry, const char *rundir, pid_t *found);
 
 /* For a client: rundir, or (freed, with a note on stderr) the run directory
- * anchor_follow finds. */
-char *anchor_rundir(const char *registry, char *rundir);
+ * anchor_follow finds; *found as there. */
+char *anchor_rundir(const char *registry, char *rundir, pid_t *found);
 
 #endif
