@@ -27,6 +27,7 @@ static void route_status(struct http_reply *r)
 	report_build(&rep, &f, getpid(), NULL, 0, &unknown);
 	report_json(&r->body, &rep);
 	report_free(&rep);
+	state_free(&f);
 	r->content_type = "application/json";
 }
 

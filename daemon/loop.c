@@ -295,11 +295,9 @@ int loop_run(void)
 		int timeout = -1;
 		if (D.work) {
 			timeout = 0;
-		} else if (due && !timer_set(due)) {
+		} else if (!timer_set(due) && due) {  /* no timer: the wait's own timeout */
 			int64_t ms = (due - mono_ns() + MS - 1) / MS;
 			timeout = ms < 0 ? 0 : ms > 86400000 ? 86400000 : (int)ms;
-		} else if (!due) {
-			timer_set(0);
 		}
 		struct epoll_event ev[64];
 		int n = epoll_wait(D.epfd, ev, 64, timeout);

@@ -62,8 +62,6 @@ int report_build(struct report *r, struct st_file *st, pid_t pid, char *const *i
 void report_free(struct report *r)
 {
 	free(r->rows);
-	if (r->st)
-		state_free(r->st);
 }
 
 bool report_all_running(const struct report *r)

@@ -29,7 +29,7 @@ struct report {
 };
 
 /* Rows for ids (all servers if nids is 0), from st, which the report refers
- * to (it must outlive the report; report_free frees its servers). 0, or -1
+ * to: the caller keeps it until report_free and frees it itself. 0, or -1
  * with the first unknown id in *unknown. */
 int report_build(struct report *r, struct st_file *st, pid_t pid, char *const *ids, int nids,
 		 const char **unknown);

@@ -56,8 +56,7 @@ leads=$(timerfd_leads "$T/strace.out")
 lead=$(echo "$leads" | grep -v relative | sort -n | tail -1)
 ok $([ "$nsets" -ge 3 ] && ! echo "$leads" | grep -q relative && [ "${lead:-0}" -le 1000 ]; echo $?) \
 	"the timerfd is set to absolute deadlines ($nsets settings, none relative; the farthest ${lead:-none} ms ahead, within the 1 s backoff cap)"
-# epoll_wait(fd, events, maxevents, TIMEOUT...) or epoll_pwait (musl): the timeout follows maxevents 64
-tos=$(grep -oE '^[0-9.]+ epoll_p?wait\(.*, 64, -?[0-9]+' "$T/strace.out" | sed -E 's/.*, //')
+tos=$(epoll_timeouts "$T/strace.out")
 waits=$(echo "$tos" | grep -c .)
 others=$(echo "$tos" | grep -vxE -- '-1|0' | sort -u | tr '\n' ' ')
 ok $([ "$waits" -ge 3 ] && [ -z "$others" ]; echo $?) \

@@ -185,8 +185,6 @@ is "$(spid plain) $(state_get plain restarts_requested)" "$pp 0" "... on the sam
 need strace strace || { skip "strace: not installed"; skip "strace: not installed"; sv_stop; done_testing; exit; }
 # The loop's deadlines are its timerfd's (daemon/loop.c); its waits have no
 # timeout of their own (-1, or 0 with work pending).
-# epoll_timeouts STRACE-FILE: the timeouts of the completed waits (musl calls epoll_pwait).
-epoll_timeouts() { sed -n 's/^\([0-9.]* \)\{0,1\}epoll_p\{0,1\}wait(.*\], *64, *\(-\{0,1\}[0-9]*\).*) = [0-9].*/\2/p' "$1"; }
 n_timeouts_ge() { [ "$(epoll_timeouts "$1" | wc -l)" -ge "$2" ]; }
 n_armed_ge() { [ "$(timerfd_leads "$1" | wc -l)" -ge "$2" ]; }
 strace -qq -ttt -e trace=epoll_wait,epoll_pwait,timerfd_settime -p "$SUP" -o "$T/st1" 2>/dev/null &

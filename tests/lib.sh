@@ -201,6 +201,10 @@ zombies_of() {
 		awk -v pp="$1" '{ pid = $1; sub(/.*\) /, ""); if ($2 == pp && $1 == "Z") print pid }'
 }
 
+# epoll_timeouts STRACE-FILE: the timeouts of the completed epoll waits
+# (musl calls epoll_pwait), from strace lines with or without -ttt stamps.
+epoll_timeouts() { sed -n 's/^\([0-9.]* \)\{0,1\}epoll_p\{0,1\}wait(.*\], *64, *\(-\{0,1\}[0-9]*\).*) = [0-9].*/\2/p' "$1"; }
+
 # timerfd_leads STRACE-FILE: from `strace -ttt` lines, how far ahead (ms)
 # of its setting each timerfd_settime armed the daemon's deadline timer. The
 # expiry is absolute CLOCK_MONOTONIC, the strace stamp CLOCK_REALTIME: their
